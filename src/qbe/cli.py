@@ -1,0 +1,251 @@
+"""The ``qbe`` command.
+
+Judge whether a county's compulsory education is quality-balanced
+(义务教育优质均衡发展) under a versioned standard, from the school and county
+tables a supervision office already has.
+
+\b
+  qbe demo                                  run the bundled fictional county
+  qbe run --standard national-2017 --data schools.xlsx --county-data county.xlsx
+  qbe check rulesets/national-2017.qbe      check a ruleset file, all problems at once
+  qbe standards                             list the installed standards
+  qbe schema                                JSON Schema of the JSON report
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import IntEnum
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import QbeError
+
+
+class ExitCode(IntEnum):
+    """Exit codes of every qbe command (documented in docs/exit-codes.md)."""
+
+    #: everything ran; reports written (a county that is *not met* is still a success)
+    OK = 0
+    #: an unexpected internal error (a bug: please report it with the traceback)
+    INTERNAL = 1
+    #: the command was used wrongly: unknown option, standard or format, missing file
+    USAGE = 2
+    #: a ruleset has errors (syntax or checks); nothing was evaluated
+    RULESET = 3
+    #: the data has errors: rows with problems are reported as such, reports are written
+    DATA = 4
+    #: a report writer failed; the other formats were written
+    WRITER = 5
+
+
+def _fail(e: QbeError, lang: str) -> None:
+    click.echo(e.render(lang), err=True)
+    sys.exit(int(e.exit_code))
+
+
+LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+                    help="Language of messages and the terminal summary (default: zh, or the config file's).")
+
+
+@click.group(help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qbe")
+def main() -> None:
+    pass
+
+
+@main.command()
+@click.option("--standard", "-s", help="Standard id (see `qbe standards`) or a path to a .qbe ruleset file.")
+@click.option("--data", "-d", help="School table: one row per school per stage (.csv, .xlsx, .json).")
+@click.option("--county-data", "-c", help="County table: one row per county, the county-level items.")
+@click.option("--format", "-f", "formats", help="Comma-separated report formats: terminal, markdown, json, or a plugin's.")
+@click.option("--output", "-o", type=click.Path(file_okay=False), help="Folder for the report files (default: qbe-report).")
+@click.option("--sheet", help="Worksheet of the school table (default: the sheet whose headers match best).")
+@click.option("--county-sheet", help="Worksheet of the county table.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Configuration file (default: qbe.toml or [tool.qbe] found upward).")
+@click.option("--timings", is_flag=True, help="Print the seconds spent in each phase: load, compile, evaluate, write.")
+@LANG
+def run(standard, data, county_data, formats, output, sheet, county_sheet, config, timings, lang) -> None:
+    """Evaluate a school dataset against a standard and write the reports.
+
+    \b
+    Example:
+      qbe run --standard national-2017 --data schools.xlsx \\
+              --county-data county.xlsx --format terminal,markdown,json -o report/
+    """
+    from .config import load_config
+    from .pipeline import run as do_run
+
+    try:
+        cfg = load_config(Path(config) if config else None)
+        lang = lang or cfg.lang
+        standard = standard or cfg.standard
+        data = data or cfg.data
+        county_data = county_data or cfg.county_data
+        fmts = [f.strip() for f in formats.split(",")] if formats else cfg.formats
+        if not standard:
+            raise _usage("缺少 --standard（或配置文件中的 standard）", "missing --standard (or 'standard' in the configuration file)")
+        if not data:
+            raise _usage("缺少 --data（学校数据文件）", "missing --data (the school table)")
+        res = do_run(standard, data, county_data, fmts, output or cfg.output, lang, sheet or cfg.sheet,
+                     county_sheet or cfg.county_sheet, cfg.columns, cfg.county_columns, echo=click.echo)
+    except QbeError as e:
+        _fail(e, lang or "zh")
+        return
+    _after_run(res, timings, lang)
+
+
+def _after_run(res, timings: bool, lang: str) -> None:
+    for fmt, path in res.written.items():
+        click.echo(f"{'已写入' if lang == 'zh' else 'wrote'} {fmt}: {path}", err=True)
+    for fmt, why in res.failed_writers.items():
+        click.echo(f"{'输出失败' if lang == 'zh' else 'writer failed'} {fmt}: {why}", err=True)
+    if timings:
+        for line in res.timings.lines():
+            click.echo(line)
+    if res.data_errors:
+        click.echo(f"数据有 {res.data_errors} 处错误，相关学校未评估 / the data has {res.data_errors} error(s); affected rows are not assessed", err=True)
+        sys.exit(int(ExitCode.DATA))
+    if res.failed_writers:
+        sys.exit(int(ExitCode.WRITER))
+
+
+def _usage(zh: str, en: str):
+    from .errors import UsageError
+
+    return UsageError(zh, en)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@LANG
+def check(files, lang) -> None:
+    """Check ruleset files and report every problem at once, with line, column and a fix.
+
+    \b
+    Example:
+      qbe check rulesets/national-2017.qbe --lang en
+    """
+    from .pipeline import check_file
+
+    lang = lang or "zh"
+    errors = warnings = 0
+    for f in files:
+        if not Path(f).is_file():
+            click.echo(f"{f}: {'找不到文件' if lang == 'zh' else 'file not found'}", err=True)
+            errors += 1
+            continue
+        _, diags, sources = check_file(f)
+        for d in diags:
+            click.echo(d.render(lang, sources))
+            errors += d.is_error
+            warnings += not d.is_error
+        if not any(d.is_error for d in diags):
+            click.echo(f"{f}: OK" if lang == "en" else f"{f}：通过")
+    click.echo(f"{errors} 个错误，{warnings} 个警告" if lang == "zh" else f"{errors} error(s), {warnings} warning(s)")
+    sys.exit(int(ExitCode.RULESET) if errors else 0)
+
+
+@main.command()
+@click.option("--standard", "-s", default="national-2017", show_default=True, help="Which standard's example to run.")
+@click.option("--format", "-f", "formats", default="terminal", show_default=True, help="Report formats, comma-separated.")
+@click.option("--output", "-o", type=click.Path(file_okay=False), help="Folder for report files.")
+@click.option("--timings", is_flag=True, help="Print the seconds spent in each phase.")
+@LANG
+def demo(standard, formats, output, timings, lang) -> None:
+    """Run a standard on its bundled example dataset (a fictional county) and print the report.
+
+    \b
+    Example:
+      qbe demo
+      qbe demo --format terminal,markdown -o demo-report/
+    """
+    from .pipeline import run as do_run
+    from .standards import resolve
+
+    lang = lang or "zh"
+    try:
+        info = resolve(standard)
+        ex = info.example_dir
+        schools = ex / "schools.csv"
+        if not schools.is_file():
+            raise _usage(f"标准 {standard} 没有附带示例数据", f"standard {standard} ships no example dataset")
+        county = ex / "counties.csv"
+        click.echo(("示例数据（虚构区县）：" if lang == "zh" else "example data (a fictional county): ") + str(ex), err=True)
+        res = do_run(str(info.path), str(schools), str(county) if county.is_file() else None,
+                     [f.strip() for f in formats.split(",")], output, lang, echo=click.echo)
+    except QbeError as e:
+        _fail(e, lang)
+        return
+    _after_run(res, timings, lang)
+
+
+@main.command()
+def standards() -> None:
+    """List the installed standards (bundled and from plugins).
+
+    \b
+    Example:
+      qbe standards
+    """
+    from .language.parser import parse_file
+    from .plugins import registry
+    from .standards import installed
+
+    reg = registry()
+    for s in installed(reg.rulesets):
+        try:
+            std = parse_file(s.path).standard
+            title = std.title if std else ""
+            version = std.version if std else ""
+        except QbeError:
+            title, version = "（规则文件有误 / ruleset has errors）", ""
+        example = " [example]" if (s.example_dir / "schools.csv").is_file() else ""
+        click.echo(f"{s.id}\t{version}\t{title}\t{s.provider}{example}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the JSON report (versioned; see docs/json-schema.md).
+
+    \b
+    Example:
+      qbe schema > qbe-report.schema.json
+    """
+    from .results.schema import SCHEMA_VERSION, Report
+
+    s = Report.model_json_schema(by_alias=True)
+    s["$id"] = f"https://qbe.invalid/schema/report-{SCHEMA_VERSION}.json"
+    s["title"] = f"qbe report, schema {SCHEMA_VERSION}"
+    click.echo(json.dumps(s, ensure_ascii=False, indent=2))
+
+
+@main.command()
+def plugins() -> None:
+    """List loaded plugins, their versions and what they provide, and any that failed.
+
+    \b
+    Example:
+      qbe plugins
+    """
+    from .plugins import plugin_version, registry
+
+    reg = registry()
+    provides: dict[str, list[str]] = {}
+    for name, loader in reg.loaders:
+        provides.setdefault(name, []).append(f"loader:{loader.name}")
+    for fmt, (name, _) in reg.writers.items():
+        provides.setdefault(name, []).append(f"writer:{fmt}")
+    for name, path in reg.rulesets:
+        provides.setdefault(name, []).append(f"ruleset:{path.name}")
+    for name, what in provides.items():
+        click.echo(f"{name}\t{plugin_version(reg.manager, name)}\t{', '.join(what)}")
+    for f in reg.failures:
+        click.echo(f"{f.plugin}\tFAILED\t{f.error}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

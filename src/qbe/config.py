@@ -1,0 +1,91 @@
+"""Project configuration: ``qbe.toml``, or ``[tool.qbe]`` in ``pyproject.toml``.
+
+Looked up in the current directory and its parents. Command-line options
+override it. Example::
+
+    standard = "national-2017"
+    data = "data/schools.xlsx"
+    county_data = "data/county.xlsx"
+    formats = ["terminal", "markdown", "json"]
+    output = "report"
+    lang = "zh"
+
+    [columns]          # local header → qbe column, for the school table
+    "学生总数" = "students"
+
+    [county_columns]   # the same for the county table
+    "满意度" = "satisfaction_rate"
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on old Pythons only
+    import tomli as tomllib
+
+
+class QbeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    standard: str | None = None
+    data: str | None = None
+    county_data: str | None = None
+    sheet: str | None = None
+    county_sheet: str | None = None
+    formats: list[str] = Field(default_factory=lambda: ["terminal"])
+    output: str | None = None
+    lang: str = "zh"
+    columns: dict[str, str] = Field(default_factory=dict)
+    county_columns: dict[str, str] = Field(default_factory=dict)
+    path: str | None = Field(None, description="the file this configuration came from")
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        q = d / "qbe.toml"
+        if q.is_file():
+            return q
+        pp = d / "pyproject.toml"
+        if pp.is_file():
+            try:
+                data = tomllib.loads(pp.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, OSError):
+                continue
+            if "qbe" in data.get("tool", {}):
+                return pp
+    return None
+
+
+def load_config(path: Path | None = None) -> QbeConfig:
+    path = path or find_config()
+    if path is None:
+        return QbeConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"配置文件 {path} 格式有误：{e}", f"configuration file {path} is not valid TOML: {e}") from None
+    except OSError as e:
+        raise UsageError(f"无法读取配置文件 {path}：{e.strerror}", f"cannot read configuration {path}: {e.strerror}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("qbe", {})
+    try:
+        cfg = QbeConfig(**data)
+    except ValidationError as e:
+        msgs = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors())
+        raise UsageError(f"配置文件 {path} 有误：{msgs}", f"configuration file {path} is invalid: {msgs}") from None
+    base = path.parent
+    for key in ("data", "county_data", "output"):
+        v = getattr(cfg, key)
+        if v and "://" not in v and not Path(v).is_absolute():
+            setattr(cfg, key, str(base / v))
+    cfg.path = str(path)
+    return cfg

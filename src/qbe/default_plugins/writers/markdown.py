@@ -1,0 +1,132 @@
+"""Markdown: the self-evaluation's “对标自查情况” section, in Chinese.
+
+One section per county: the overall finding in the report's own style, then
+each part as a table (resources by school, CVs per stage, the county items
+with their evidence notes), then the data problems. English labels are not
+mixed in: this is the text a supervision office pastes into its report.
+"""
+
+from __future__ import annotations
+
+from ...results.findings import STAGE_ZH, num, pct_floor
+from .wording import STATUS_ZH, count_zh, fmt_item_value, ordinal, summary_zh, verdict_line_zh
+
+
+class MarkdownWriter:
+    format = "markdown"
+    extension = ".md"
+    description = "Markdown 对标自查情况（中文）/ Markdown self-evaluation section (Chinese)"
+
+    def render(self, evaluation, report: dict, lang: str = "zh") -> str:
+        self._ev = evaluation
+        m = evaluation.model
+        std = report["standard"]
+        out = [f"# 义务教育优质均衡发展对标自查情况", ""]
+        out.append(f"- 依据：《{std['title']}》（{std['source']}），标准编号 `{std['id']}`，版本 {std['version']}")
+        out.append(f"- 规则文件：{', '.join(std['files'])}（{std['ruleset_hash'][:19]}…）")
+        out.append(f"- 生成工具：qbe {report['produced']['qbe_version']}，结果模式 {report['schema_version']}")
+        out.append("")
+        for c in report["counties"]:
+            out += self.county(m, report, c)
+        if report["errors"]:
+            out += ["## 数据问题", "", "| 文件 | 工作表 | 行 | 列 | 值 | 问题 |", "|---|---|---|---|---|---|"]
+            for e in report["errors"][:500]:
+                out.append(f"| {e['source'] or ''} | {e['sheet'] or ''} | {e['row'] or ''} | {e['column'] or ''} | "
+                           f"{_cell(e['value'])} | {_cell(e['message_zh'])} |")
+            if len(report["errors"]) > 500:
+                out.append(f"| … | | | | | 另有 {len(report['errors']) - 500} 处，见 JSON 结果 |")
+            out.append("")
+        return "\n".join(out) + "\n"
+
+    def county(self, m, report: dict, c: dict) -> list[str]:
+        name = c["county_name"] or c["county_code"]
+        out = [f"## {name}（{c['county_code']}）", ""]
+        sentences = summary_zh(m, c)
+        title = m.standard.title or m.standard.id
+        if sentences:
+            listed = "；".join(f"{ordinal(i)}是{s}" for i, s in enumerate(sentences))
+            out.append(f"对照《{title}》，尚有{count_zh(len(sentences))}项指标未全面达标：{listed}。其余指标全面达标。")
+        else:
+            out.append(f"对照《{title}》，各项指标全面达标。")
+        out.append("")
+        out.append(f"**评估结论：{verdict_line_zh(c)}**（{STATUS_ZH.get(c['verdict'], c['verdict'])}）")
+        out.append("")
+        if c["parts"]:
+            out += ["| 部分 | 结论 |", "|---|---|"]
+            for p, s in c["parts"].items():
+                out.append(f"| {m.parts.get(p, p)} | {STATUS_ZH.get(s, s)} |")
+            out.append("")
+        out += self.resources(m, evaluation_rows(self._ev, c), c)
+        out += self.balance(m, c)
+        out += self.items(m, c)
+        return out
+
+    def resources(self, m, rows: list[dict], c: dict) -> list[str]:
+        inds = m.indicators()
+        if not inds:
+            return []
+        res = c["resources"]
+        total = sum(res.values())
+        out = ["### 资源配置", ""]
+        out.append(f"共 {total} 个学校（学段）：达标 {res.get('met', 0)}，未达标 {res.get('not_met', 0)}，"
+                   f"未评估 {res.get('not_assessed', 0)}。")
+        out.append("")
+        bad = [r for r in rows if any(v["status"] in ("not_met", "tolerated", "not_assessed") for v in r["indicators"].values())]
+        if bad:
+            out += ["| 学校 | 学段 | 指标 | 数值 | 要求 | 达到要求 | 判定 |", "|---|---|---|---|---|---|---|"]
+            for r in bad:
+                for ind, v in r["indicators"].items():
+                    if v["status"] in ("met", "not_applicable"):
+                        continue
+                    d = m.decls[ind]
+                    pct = f"{pct_floor(v['ratio'])}%" if v["ratio"] is not None else "—"
+                    out.append(f"| {r['school_name'] or r['school_code']} | {STAGE_ZH.get(r['stage'] or '', '')} | {d.label} | "
+                               f"{num(v['value'])} {d.unit or ''} | {num(v['required'])} | {pct} | {STATUS_ZH[v['status']]} |")
+            out.append("")
+        return out
+
+    def balance(self, m, c: dict) -> list[str]:
+        if not c["balance"]:
+            return []
+        stages = [s.name for s in m.stages if s.name in c["balance"]]
+        head = "| 指标 | " + " | ".join(f"{STAGE_ZH.get(s, s)}差异系数 | 限值 | 判定" for s in stages) + " |"
+        out = ["### 校际差异系数（按学生数加权）", "", head, "|---|" + "---|---|---|" * len(stages)]
+        inds = list(dict.fromkeys(i for s in stages for i in c["balance"][s]))
+        for ind in inds:
+            cells = []
+            for s in stages:
+                b = c["balance"][s].get(ind)
+                if b is None:
+                    cells += ["—", "—", "—"]
+                else:
+                    cells += [f"{b['cv']:.3f}" if b["cv"] is not None else "—", num(b["limit"]), STATUS_ZH[b["status"]]]
+            out.append(f"| {m.decls[ind].label} | " + " | ".join(cells) + " |")
+        if c["composite_cv"]:
+            comp = "，".join(f"{STAGE_ZH.get(s, s)} {v:.3f}" for s, v in c["composite_cv"].items() if v is not None)
+            out += ["", f"综合差异系数（七项平均，仅供参考，不作判定）：{comp}。"]
+        out.append("")
+        return out
+
+    def items(self, m, c: dict) -> list[str]:
+        out = []
+        by_part: dict[str, list[tuple[str, dict]]] = {}
+        for iid, it in c["items"].items():
+            by_part.setdefault(it.get("part") or "", []).append((iid, it))
+        for part, items in by_part.items():
+            out += [f"### {m.parts.get(part, part) or '其他项目'}", "", "| 序号 | 项目 | 数值 | 要求 | 结论 | 佐证 |",
+                    "|---|---|---|---|---|---|"]
+            for i, (iid, it) in enumerate(items, 1):
+                d = m.decls[iid]
+                ev = "；".join(it.get("evidence", {}).values()) if it.get("evidence") else ""
+                out.append(f"| {i} | {d.label} | {fmt_item_value(it['value'], d)} | {fmt_item_value(it['required'], d)} | "
+                           f"{STATUS_ZH[it['status']]} | {_cell(ev)} |")
+            out.append("")
+        return out
+
+
+def evaluation_rows(ev, c: dict) -> list[dict]:
+    return ev.notable_by_county(c["county_code"])
+
+
+def _cell(s) -> str:
+    return "" if s is None else str(s).replace("|", "｜").replace("\n", " ")

@@ -1,0 +1,109 @@
+"""Shared wording of results for the text writers (terminal, Markdown).
+
+The summary sentence follows the self-evaluation style: "尚有二项指标未全面
+达标：一是……；二是……。其余指标全面达标。" Findings are grouped by the item
+they belong to, a school check under the county item that uses it.
+"""
+
+from __future__ import annotations
+
+from ...results.findings import STAGE_ZH, num, pct_floor
+from ...semantics.checker import iter_names
+
+ORDINALS = "一二三四五六七八九十"
+STATUS_ZH = {"met": "达标", "not_met": "未达标", "tolerated": "容许", "exempt": "豁免",
+             "not_applicable": "不适用", "not_assessed": "未评估"}
+STATUS_EN = {"met": "met", "not_met": "NOT MET", "tolerated": "tolerated", "exempt": "exempt",
+             "not_applicable": "n/a", "not_assessed": "not assessed"}
+
+
+def ordinal(i: int) -> str:
+    if i < 10:
+        return ORDINALS[i]
+    return f"{i + 1}"
+
+
+def count_zh(n: int) -> str:
+    return {1: "一", 2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}.get(n, str(n))
+
+
+def item_of_check(model) -> dict[str, str]:
+    """Check id → the county item that judges it (``all(check)``)."""
+    out: dict[str, str] = {}
+    for d in model.decls.values():
+        if d.kind != "item":
+            continue
+        for e in (d.value, d.check):
+            if e is None:
+                continue
+            for n in iter_names(e):
+                t = model.decls.get(n.name)
+                if t is not None and t.kind == "check":
+                    out.setdefault(n.name, d.name)
+    return out
+
+
+def summary_zh(model, county: dict) -> list[str]:
+    """The 'not fully met' sentence parts, one per item with findings."""
+    labels = model.decls
+    parts = model.parts
+    owner = item_of_check(model)
+    groups: dict[str, list[dict]] = {}
+    order: list[str] = []
+    for f in county["findings"]:
+        key = owner.get(f["item"], f["item"]) if f["kind"] == "check" else f["item"]
+        if f["kind"] == "data":
+            key = "__data__"
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(f)
+    sentences = []
+    for key in order:
+        fs = groups[key]
+        if key == "__data__":
+            sentences.append(f"{len(fs)} 所学校（学段）数据有误，未能评估")
+            continue
+        d = labels.get(key)
+        part = parts.get(d.part.name, "") if d is not None and d.part is not None else ""
+        label = d.label if d is not None else key
+        head = f"“{part}”中“{label}”指标" if part else f"“{label}”"
+        ind = [f for f in fs if f["kind"] == "indicator"]
+        if ind:
+            names = "、".join(f"{f['school_name'] or f['school_code']}" + (f"（{STAGE_ZH.get(f['stage'], '')}）" if _two_stages(fs, f) else "") for f in ind)
+            pcts = "、".join(f"{pct_floor(f['ratio'])}%" for f in ind if f["ratio"] is not None)
+            each = "分别" if len(ind) > 1 else ""
+            tolerated = all(f["status"] == "tolerated" for f in ind)
+            s = f"{head}，{names}{each}达到指标的{pcts}，未100%达标"
+            if tolerated and ind[0].get("rule"):
+                s += f"，但符合“{labels[ind[0]['rule']].label}”条件"
+            elif ind[0].get("rule"):
+                s += f"，不符合“{labels[ind[0]['rule']].label}”条件"
+            sentences.append(s)
+            continue
+        checks = [f for f in fs if f["kind"] == "check"]
+        if checks:
+            detail = "；".join(f["text_zh"] for f in checks)
+            sentences.append(f"{head}：{detail}")
+            continue
+        sentences.append("；".join(f["text_zh"] for f in fs))
+    return sentences
+
+
+def _two_stages(fs: list[dict], f: dict) -> bool:
+    return sum(1 for g in fs if g["school_code"] == f["school_code"]) > 1
+
+
+def verdict_line_zh(county: dict) -> str:
+    v = county["verdict"]
+    return {"met": "达到优质均衡发展要求", "not_met": "未达到优质均衡发展要求",
+            "not_assessed": "尚不能作出结论（部分项目未评估）"}.get(v, STATUS_ZH.get(v, v))
+
+
+def fmt_item_value(v, d) -> str:
+    if v is None:
+        return "—"
+    from ...language import ast
+
+    pct = d is not None and d.requires and any(isinstance(r.threshold, ast.Pct) for r in d.requires)
+    return f"{v * 100:.4g}%" if pct else num(v)

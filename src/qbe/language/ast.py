@@ -1,0 +1,237 @@
+"""The syntax tree of a ruleset: frozen dataclasses that carry their positions.
+
+The tree says what was written, nothing more: names are not yet resolved and
+types are not yet known (that is :mod:`qbe.semantics`). Every node keeps its
+:class:`~qbe.diagnostics.Span`, so any later stage can point at the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..diagnostics import Span
+
+# --------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Expr:
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Num(Expr):
+    value: float
+    text: str  #: as written, so exact arithmetic can use the decimal
+
+
+@dataclass(frozen=True)
+class Pct(Expr):
+    value: float  #: the fraction: 85% is 0.85
+    text: str
+
+
+@dataclass(frozen=True)
+class Bool(Expr):
+    value: bool
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    name: str
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    func: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class BinOp(Expr):
+    op: str  #: + - * /
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Compare(Expr):
+    op: str  #: normalised: >= <= == != > <
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class InSet(Expr):
+    operand: Expr
+    values: tuple[Name, ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class Logic(Expr):
+    op: str  #: and, or, not
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Cond(Expr):
+    test: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass(frozen=True)
+class AtLeast(Expr):
+    """``at least k of [a, b, …], rest >= p%``: the 6-of-7/85% kind of rule."""
+
+    k: int
+    names: tuple[Name, ...]
+    tolerance_op: str | None = None
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class Quantified(Expr):
+    """``all of [a, b]``, ``any of […]``, ``none of […]``."""
+
+    quantifier: str
+    names: tuple[Name, ...]
+
+
+@dataclass(frozen=True)
+class QuantifiedPart(Expr):
+    """``all of part guarantee``: every county item of a part."""
+
+    quantifier: str
+    part: Name
+
+
+@dataclass(frozen=True)
+class QuantifiedRows(Expr):
+    """``all(size_ok)``: over every row (or school) of the county."""
+
+    quantifier: str
+    operand: Expr
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Labelled:
+    name: str
+    label: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Standard:
+    id: str
+    span: Span
+    title: str | None = None
+    version: int | None = None
+    source: str | None = None
+    effective: str | None = None
+    stages: tuple[Labelled, ...] = ()
+    parts: tuple[Labelled, ...] = ()
+
+
+@dataclass(frozen=True)
+class CategoryValueDecl:
+    name: str
+    label: str
+    aliases: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class FieldDecl:
+    name: str
+    type: str
+    label: str
+    level: str
+    span: Span
+    unit: str | None = None
+    aliases: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    optional: bool = False
+    evidence: bool = False
+    values: tuple[CategoryValueDecl, ...] = ()
+    source: str | None = None
+    source_tag: str | None = None
+
+
+@dataclass(frozen=True)
+class Inputs:
+    level: str
+    label: str | None
+    fields: tuple[FieldDecl, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Requirement:
+    stage: str | None  #: None: every stage
+    op: str
+    threshold: Expr
+    span: Span
+    stage_span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Let:
+    name: str
+    label: str | None
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Decl:
+    """Any judged or computed declaration: indicator, check, rule, aggregate, balance, item, verdict.
+
+    One shape for all of them keeps the checker and compiler uniform; which
+    clauses a kind may use is checked in :mod:`qbe.semantics`.
+    """
+
+    kind: str
+    name: str
+    label: str
+    span: Span
+    name_span: Span
+    entity: str | None = None  #: check: row/school
+    group_keys: tuple[str, ...] = ()  #: aggregate: ("county",) or ("county", "stage")
+    value: Expr | None = None
+    requires: tuple[Requirement, ...] = ()
+    check: Expr | None = None
+    when: Expr | None = None
+    unit: str | None = None
+    source: str | None = None
+    source_tag: str | None = None
+    applies: Expr | None = None
+    part: Name | None = None
+    info: bool = False
+    note: str | None = None
+    indicators: tuple[Name, ...] = ()
+    weight: Name | None = None
+    composite: str | None = None
+    clause_spans: tuple[tuple[str, Span], ...] = ()
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """One parsed file."""
+
+    file: str
+    text: str
+    standard: Standard | None
+    inputs: tuple[Inputs, ...]
+    lets: tuple[Let, ...]
+    decls: tuple[Decl, ...]

@@ -1,0 +1,203 @@
+"""The whole job on one screen: ruleset → model → plan; data → tables; evaluate; write.
+
+Each function is one stage, so the CLI, the tests and other programs call
+the same steps. Every user-facing failure is a :class:`~qbe.errors.QbeError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .compiler import build_frame, compile_model, execute
+from .data.readers import DataSourceError
+from .data.schema import TableSchema
+from .data.table import DataIssue, Table
+from .data.validate import known_headers, validate_sheet
+from .diagnostics import Diagnostic
+from .errors import DataError, RulesetError, UsageError
+from .language.parser import parse_file
+from .plugins import Registry, atomic_write, registry
+from .results.assemble import Evaluation
+from .semantics import Model, check_ruleset
+from .standards import resolve
+
+
+@dataclass
+class Timings:
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - t0
+
+    def lines(self) -> list[str]:
+        return [f"{k}: {v:.3f} s" for k, v in self.phases.items()]
+
+
+# ---------------------------------------------------------------------------- rulesets
+
+
+def check_file(path: str | Path) -> tuple[Model | None, list[Diagnostic], dict[str, str]]:
+    """Parse and check one ruleset file; never raises for problems in the file."""
+    try:
+        rs = parse_file(path)
+    except RulesetError as e:
+        return None, e.diagnostics, e.sources
+    model, diags = check_ruleset(rs)
+    return model, diags, {rs.file: rs.text}
+
+
+def load_model(standard: str, reg: Registry | None = None) -> Model:
+    """A checked model for a standard id or a ruleset path; RulesetError lists every problem."""
+    info = resolve(standard, reg.rulesets if reg else None)
+    model, diags, sources = check_file(info.path)
+    if model is None:
+        raise RulesetError(diags, sources)
+    return model
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def _pick_sheet(sheets, schema: TableSchema, mapping: dict[str, str]):
+    """Of several sheets, the one whose headers name the most declared columns."""
+    from .data.validate import normalize_header
+
+    known = {normalize_header(h) for h in known_headers(schema)} | {normalize_header(h) for h in mapping}
+    best, score = sheets[0], -1
+    for s in sheets:
+        sc = sum(1 for h in s.headers if normalize_header(h) in known)
+        if sc > score:
+            best, score = s, sc
+    return best
+
+
+def load_table(
+    source: str,
+    schema: TableSchema,
+    key: tuple[str, ...],
+    reg: Registry,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+) -> tuple[Table, list[DataIssue]]:
+    mapping = mapping or {}
+    for name, loader in reg.loaders:
+        try:
+            claimed = loader.claims(source)
+        except Exception as e:
+            reg.failures.append(_failure(name, e))
+            continue
+        if not claimed:
+            continue
+        try:
+            sheets = loader.read(source, sheet=sheet, known_headers=known_headers(schema) | set(mapping))
+        except DataSourceError as e:
+            raise DataError([], e.message_zh, e.message_en) from None
+        except Exception as e:  # a plugin's bug must not become a traceback for the user
+            raise DataError([], f"读取器 {name} 无法读取 {source}：{e}", f"loader {name} failed to read {source}: {e}") from None
+        if not sheets:
+            raise DataError([], f"{source} 中没有数据", f"{source} contains no data")
+        raw = _pick_sheet(sheets, schema, mapping)
+        return validate_sheet(raw, schema, mapping, key)
+    if not Path(source).exists() and "://" not in source:
+        raise DataError([], f"找不到数据文件：{source}", f"data file not found: {source}")
+    names = ", ".join(n for n, _ in reg.loaders)
+    raise DataError([], f"没有读取器能读取 {source}（已安装：{names}）", f"no loader can read {source} (installed: {names})")
+
+
+def _failure(name, e):
+    from .plugins import PluginFailure
+
+    return PluginFailure(name, f"{type(e).__name__}: {e}")
+
+
+# ---------------------------------------------------------------------------- run
+
+
+@dataclass
+class RunResult:
+    evaluation: Evaluation
+    report: dict
+    written: dict[str, Path]
+    failed_writers: dict[str, str]
+    timings: Timings
+    data_errors: int
+
+
+def evaluate(model: Model, rows: Table, counties: Table | None, issues: list[DataIssue], plan=None) -> Evaluation:
+    plan = plan or compile_model(model)
+    frame = build_frame(rows, counties)
+    values = execute(plan, frame)
+    return Evaluation(plan, frame, values, issues, __version__)
+
+
+def run(
+    standard: str,
+    data: str,
+    county_data: str | None = None,
+    formats: Iterable[str] = ("terminal",),
+    output: str | Path | None = None,
+    lang: str = "zh",
+    sheet: str | None = None,
+    county_sheet: str | None = None,
+    columns: dict[str, str] | None = None,
+    county_columns: dict[str, str] | None = None,
+    reg: Registry | None = None,
+    echo=print,
+) -> RunResult:
+    t = Timings()
+    reg = reg or registry()
+    formats = list(dict.fromkeys(formats))
+    unknown = [f for f in formats if f not in reg.writers]
+    if unknown:
+        raise UsageError(
+            f"未知输出格式：{', '.join(unknown)}；可用：{', '.join(reg.writers)}",
+            f"unknown format(s): {', '.join(unknown)}; available: {', '.join(reg.writers)}",
+        )
+    with t.phase("compile"):
+        model = load_model(standard, reg)
+        plan = compile_model(model)
+    with t.phase("load"):
+        rows, issues = load_table(data, model.row_schema(), ("school_code", "stage"), reg, sheet, columns)
+        counties = None
+        if county_data:
+            counties, c_issues = load_table(
+                county_data, model.county_schema(), ("county_code",), reg, county_sheet, county_columns
+            )
+            issues = issues + c_issues
+    with t.phase("evaluate"):
+        ev = evaluate(model, rows, counties, issues, plan)
+    with t.phase("write"):
+        report = ev.to_dict(include_rows=rows.n <= 2000)
+        written, failed = write_reports(ev, report, formats, output, lang, reg, echo)
+    n_err = sum(1 for i in issues if i.severity == "error")
+    return RunResult(ev, report, written, failed, t, n_err)
+
+
+def write_reports(ev, report, formats, output, lang, reg: Registry, echo=print):
+    written: dict[str, Path] = {}
+    failed: dict[str, str] = {}
+    out_dir = Path(output) if output else None
+    for fmt in formats:
+        name, writer = reg.writers[fmt]
+        try:
+            content = writer.render(ev, report, lang)
+            if writer.extension is None:
+                echo(content if isinstance(content, str) else content.decode("utf-8"))
+                continue
+            if out_dir is None:
+                out_dir = Path("qbe-report")
+            path = out_dir / f"{report['standard']['id']}{writer.extension}"
+            written[fmt] = atomic_write(path, content)
+        except Exception as e:  # one broken writer must not stop the others
+            failed[fmt] = f"{name}: {type(e).__name__}: {e}"
+    return written, failed

@@ -1,0 +1,140 @@
+"""Building the plugin manager, and the shapes loaders and writers have.
+
+:func:`get_plugin_manager` is a factory, not a global: each call builds a
+fresh manager (hookspecs → entry points → built-ins), so tests get isolation
+for free. A plugin that fails to import or whose hook raises is recorded in
+``manager.qbe_failures`` by name and skipped; it never stops a run.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import pluggy
+
+from . import hookspecs
+
+if TYPE_CHECKING:
+    from .data.table import RawSheet
+    from .results.assemble import Evaluation
+
+ENTRY_POINT_GROUP = "qbe"
+
+
+@runtime_checkable
+class Loader(Protocol):
+    name: str
+    description: str
+
+    def claims(self, source: str) -> bool: ...
+
+    def read(self, source: str, sheet: str | None = None, known_headers: Iterable[str] | None = None) -> list[RawSheet]: ...
+
+
+@runtime_checkable
+class Writer(Protocol):
+    format: str
+    extension: str | None
+    description: str
+
+    def render(self, evaluation: Evaluation, report: dict, lang: str = "zh") -> str | bytes: ...
+
+
+@dataclass
+class PluginFailure:
+    plugin: str
+    error: str
+
+
+@dataclass
+class Registry:
+    """What the loaded plugins provide, with failures kept for reporting."""
+
+    manager: pluggy.PluginManager
+    loaders: list[tuple[str, Any]] = field(default_factory=list)
+    writers: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    rulesets: list[tuple[str, Path]] = field(default_factory=list)
+    failures: list[PluginFailure] = field(default_factory=list)
+
+
+def get_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("qbe")
+    pm.add_hookspecs(hookspecs)
+    pm.qbe_failures = []  # type: ignore[attr-defined]
+    if load_entry_points and not os.environ.get("QBE_DISABLE_PLUGINS"):
+        for ep in md.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                plugin = ep.load()
+                pm.register(plugin, name=ep.name)
+            except Exception as e:  # a broken plugin must not take down the run
+                pm.qbe_failures.append(PluginFailure(ep.name, f"{type(e).__name__}: {e}"))  # type: ignore[attr-defined]
+    from .default_plugins import loaders, writers  # noqa: I001
+
+    for mod in (loaders, writers):
+        pm.register(mod, name=f"qbe.{mod.__name__.rsplit('.', 1)[-1]}")
+    pm.check_pending()
+    return pm
+
+
+def _call_each(pm: pluggy.PluginManager, hook: str, failures: list[PluginFailure]) -> list[tuple[str, Any]]:
+    """Call one hook implementation at a time, so one failing plugin is contained."""
+    out = []
+    caller = getattr(pm.hook, hook)
+    for impl in caller.get_hookimpls()[::-1]:  # registration order: plugins first, built-ins last
+        name = pm.get_name(impl.plugin) or repr(impl.plugin)
+        try:
+            res = impl.function()
+        except Exception as e:
+            failures.append(PluginFailure(name, f"{hook}: {type(e).__name__}: {e}"))
+            continue
+        for item in res or []:
+            out.append((name, item))
+    return out
+
+
+def registry(pm: pluggy.PluginManager | None = None) -> Registry:
+    pm = pm or get_plugin_manager()
+    reg = Registry(pm, failures=list(getattr(pm, "qbe_failures", [])))
+    for name, loader in _call_each(pm, "qbe_loaders", reg.failures):
+        reg.loaders.append((name, loader))
+    # built-ins are registered last and called last; a plugin's writer of the same format wins
+    for name, writer in _call_each(pm, "qbe_writers", reg.failures):
+        reg.writers.setdefault(writer.format, (name, writer))
+    for name, path in _call_each(pm, "qbe_rulesets", reg.failures):
+        reg.rulesets.append((name, Path(path)))
+    return reg
+
+
+def plugin_version(pm: pluggy.PluginManager, name: str) -> str:
+    for dist_plugin, dist in pm.list_plugin_distinfo():
+        if pm.get_name(dist_plugin) == name:
+            return dist.version
+    if name.startswith("qbe."):
+        from . import __version__
+
+        return __version__
+    return "?"
+
+
+def atomic_write(path: Path, data: bytes | str) -> Path:
+    """Write to a temporary file beside ``path``, then rename: no half-written reports."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path

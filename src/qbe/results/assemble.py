@@ -1,0 +1,505 @@
+"""Arrays from the plan → the report's shape.
+
+:class:`Evaluation` keeps the raw arrays (writers that want speed read them
+directly); :meth:`Evaluation.to_dict` builds the JSON report defined in
+:mod:`.schema`. Every input row appears in ``schools``: evaluated, or marked
+with the data errors that kept it from being assessed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..compiler.frame import Frame
+from ..compiler.plan import DeclOut, Plan
+from ..data.schema import SCHOOL_TYPES, STAGES, FieldType
+from ..data.table import DataIssue
+from ..language import ast
+from ..semantics.checker import iter_names
+from ..status import Status
+from .schema import SCHEMA_VERSION
+
+STATUS_KEY = {int(s): s.key for s in Status}
+STAGE_KEYS = [s.code for s in STAGES]
+TYPE_KEYS = [t.code for t in SCHOOL_TYPES]
+
+
+def _f(x: Any) -> float | None:
+    """A float for JSON: NaN and infinities become null; tiny float noise is rounded off."""
+    if x is None:
+        return None
+    v = float(x)
+    if math.isnan(v) or math.isinf(v):
+        return None
+    return float(f"{v:.12g}")
+
+
+def clean(x: np.ndarray | None, n: int) -> list:
+    """A float column for JSON, all at once: 12 significant digits, NaN → None.
+
+    Rounding to 12 significant digits removes binary noise (4.199999999999999
+    → 4.2): the value is scaled to an integer and divided by an exact power of
+    ten, and IEEE division rounds that to the double nearest the decimal.
+    """
+    if x is None:
+        return [None] * n
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 0:
+        a = np.full(n, float(a))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mag = np.floor(np.log10(np.abs(a)))
+        digits = np.clip(11 - np.where(np.isfinite(mag), mag, 0), -300, 300)
+        pos = digits >= 0
+        scale = 10.0 ** np.abs(digits)
+        r = np.where(pos, np.round(a * scale) / scale, np.round(a / scale) * scale)
+        r = np.where(np.isfinite(r) & (np.abs(digits) <= 22), r, a)
+    return [None if v != v or v in (_INF, -_INF) else v for v in r.tolist()]
+
+
+_INF = float("inf")
+
+
+@dataclass
+class Evaluation:
+    plan: Plan
+    frame: Frame
+    values: list
+    issues: list[DataIssue] = field(default_factory=list)
+    qbe_version: str = ""
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def model(self):
+        return self.plan.model
+
+    # ------------------------------------------------------------------ raw accessors
+    def arr(self, node: int | None, level: str) -> np.ndarray | None:
+        if node is None:
+            return None
+        v = self.values[node]
+        if np.ndim(v) == 0:
+            return np.full(self.frame.size(level), v)
+        return v
+
+    def decl(self, name: str) -> DeclOut:
+        return self.plan.decls[name]
+
+    def status(self, name: str) -> np.ndarray:
+        d = self.decl(name)
+        return self.arr(d.final, d.level)
+
+    def resource_rule(self) -> str | None:
+        """The row rule that uses 'rest >= p%': the school-stage pass rule shown as ``pass``."""
+        rules = [d for d in self.model.decls.values() if d.kind == "rule"]
+        for r in rules:
+            if r.name in {x for xs in self.plan.decls.values() for x in xs.tolerated_by}:
+                return r.name
+        return rules[0].name if rules else None
+
+    def county_verdict(self) -> str | None:
+        vs = [d.name for d in self.model.decls.values() if d.kind == "verdict"]
+        return vs[-1] if vs else None
+
+    # ------------------------------------------------------------------ report
+    def to_dict(self, include_rows: bool = True) -> dict:
+        from .findings import county_findings
+
+        m, fr = self.model, self.frame
+        std = m.standard
+        issues_by_row: dict[int, list[dict]] = {}
+        row_index = {int(r): i for i, r in enumerate(fr.rows.row_numbers)} if fr.n else {}
+        errors, warnings = [], []
+        for iss in self.issues:
+            d = _issue(iss)
+            (errors if iss.severity == "error" else warnings).append(d)
+            if iss.row is not None and iss.source == fr.rows.source and iss.row in row_index:
+                issues_by_row.setdefault(row_index[iss.row], []).append(d)
+        self.issues_by_row = issues_by_row
+        schools = self._rows(issues_by_row) if include_rows else []
+        school_checks = self._schools()
+        self._rows_by_county: dict[str, list[dict]] = {}
+        for i in self.notable_rows().tolist():
+            r = self.row(i, issues_by_row.get(i))
+            self._rows_by_county.setdefault(r["county_code"], []).append(r)
+        self._schools_by_county: dict[str, list[dict]] = {}
+        for sc in school_checks:
+            self._schools_by_county.setdefault(sc["county_code"], []).append(sc)
+        counties = self._counties()
+        for c in counties:
+            c["findings"] = county_findings(self, c)
+        verdict_counts: dict[str, int] = {}
+        for c in counties:
+            verdict_counts[c["verdict"]] = verdict_counts.get(c["verdict"], 0) + 1
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "produced": {"qbe_version": self.qbe_version, "schema_version": SCHEMA_VERSION},
+            "standard": {
+                "id": std.id,
+                "version": std.version,
+                "title": std.title,
+                "source": std.source,
+                "effective": std.effective,
+                "ruleset_hash": m.ruleset_hash(),
+                "files": [f.rsplit("/", 1)[-1] for f in sorted(m.sources)],
+                "stages": {st.name: st.label for st in m.stages},
+                "parts": dict(m.parts),
+                "items": {
+                    d.name: {
+                        "kind": d.kind,
+                        "label": d.label,
+                        "level": self.plan.decls[d.name].level,
+                        "unit": d.unit,
+                        "part": d.part.name if d.part else None,
+                        "source": (d.source + (f" [{d.source_tag}]" if d.source_tag else "")) if d.source else None,
+                    }
+                    for d in m.decls.values()
+                },
+            },
+            "summary": {
+                "rows": fr.n,
+                "rows_with_errors": int(fr.bad_rows.sum()) if fr.n else 0,
+                "counties": fr.n_county,
+                "verdicts": verdict_counts,
+            },
+            "schools": schools,
+            "school_checks": school_checks,
+            "counties": counties,
+            "errors": errors,
+            "warnings": warnings,
+        }
+
+    def row_columns(self) -> dict[str, Any]:
+        """Every per-row output as plain lists (computed once, shared by all writers)."""
+        if getattr(self, "_row_cols", None) is not None:
+            return self._row_cols
+        m, fr = self.model, self.frame
+        n = fr.n
+        cols = fr.rows.columns
+        inds = []
+        for d in m.indicators():
+            o = self.decl(d.name)
+            inds.append(
+                {
+                    "name": d.name,
+                    "value": clean(self.arr(o.value, "row"), n),
+                    "required": clean(self.arr(o.required, "row"), n),
+                    "ratio": clean(self.arr(o.ratio, "row"), n),
+                    "raw": self.arr(o.status, "row"),
+                    "final": self.arr(o.final, "row"),
+                    "tolerated_by": o.tolerated_by[0] if o.tolerated_by else None,
+                }
+            )
+        rule = self.resource_rule()
+        rules = [d.name for d in m.decls.values() if d.kind == "rule"]
+        row_checks = [d for d in m.decls.values() if d.kind == "check" and d.entity == "row"]
+        stype = cols["school_type"] if "school_type" in cols else np.full(n, -1)
+        names = cols.get("school_name")
+        self._row_cols = {
+            "n": n,
+            "indicators": inds,
+            "rule": rule,
+            "rule_status": self.status(rule) if rule else np.full(n, 5, dtype=np.int8),
+            "rules": {r: self.status(r) for r in rules},
+            "checks": [(d, self._check_arrays(d, "row")) for d in row_checks],
+            "row": fr.rows.row_numbers.tolist(),
+            "county_code": cols["county_code"].tolist(),
+            "school_code": cols["school_code"].tolist(),
+            "school_name": [x or None for x in names.tolist()] if names is not None else [None] * n,
+            "school_type": [TYPE_KEYS[t] if 0 <= t < len(TYPE_KEYS) else None for t in stype.tolist()],
+            "stage": [STAGE_KEYS[t] if 0 <= t < len(STAGE_KEYS) else None for t in fr.stage.tolist()],
+            "students": clean(cols.get("students"), n),
+        }
+        return self._row_cols
+
+    def row(self, i: int, errors: list[dict] | None = None) -> dict:
+        """The report object of input row ``i``."""
+        rc = self.row_columns()
+        indicators = {}
+        for ind in rc["indicators"]:
+            s = int(ind["final"][i])
+            raw = int(ind["raw"][i])
+            res = {
+                "value": ind["value"][i],
+                "required": ind["required"][i],
+                "ratio": ind["ratio"][i],
+                "met": None if raw in (6, 5, 4) else raw == 1,
+                "status": STATUS_KEY[s],
+            }
+            if s == 3:
+                res["tolerated_by"] = ind["tolerated_by"]
+            indicators[ind["name"]] = res
+        rs = int(rc["rule_status"][i])
+        return {
+            "row": int(rc["row"][i]),
+            "county_code": rc["county_code"][i],
+            "school_code": rc["school_code"][i],
+            "school_name": rc["school_name"][i],
+            "school_type": rc["school_type"][i],
+            "stage": rc["stage"][i],
+            "students": rc["students"][i],
+            "indicators": indicators,
+            "pass": None if rs in (6, 5, 4) else rs == 1,
+            "status": STATUS_KEY[rs],
+            "rules": {r: STATUS_KEY[int(v[i])] for r, v in rc["rules"].items()},
+            "checks": {d.name: _check_at(d, a, i) for d, a in rc["checks"]},
+            "errors": errors or [],
+        }
+
+    def notable_rows(self) -> np.ndarray:
+        """Indices of rows with anything short of met: the rows findings talk about."""
+        rc = self.row_columns()
+        n = rc["n"]
+        mask = np.zeros(n, dtype=bool)
+        for ind in rc["indicators"]:
+            mask |= ~np.isin(ind["final"], (1, 5))
+        mask |= ~np.isin(rc["rule_status"], (1, 5))
+        for _, a in rc["checks"]:
+            mask |= np.asarray(a["status"]) == 2
+        mask |= self.frame.bad_rows
+        return np.nonzero(mask)[0]
+
+    def notable_by_county(self, county_code: str) -> list[dict]:
+        """Report objects of the county's rows that have a shortfall (after :meth:`to_dict`)."""
+        return self._rows_by_county.get(county_code, [])
+
+    def _rows(self, issues_by_row: dict[int, list[dict]]) -> list[dict]:
+        return [self.row(i, issues_by_row.get(i)) for i in range(self.frame.n)]
+
+    def _check_arrays(self, d: ast.Decl, level: str) -> dict[str, list]:
+        o = self.decl(d.name)
+        size = self.frame.size(level)
+        none = [None] * size
+        value = self.arr(o.value, level)
+        req = self.arr(o.required, level)
+        ratio = self.arr(o.ratio, level)
+        return {
+            "value": clean(value, size) if value is not None and value.dtype != np.int8 else none,
+            "required": clean(req, size),
+            "ratio": clean(ratio, size),
+            "status": self.arr(o.final, level).tolist(),
+            "op": _max_or_min(d),
+        }
+
+    def _schools(self) -> list[dict]:
+        m, fr = self.model, self.frame
+        checks = [d for d in m.decls.values() if d.kind == "check" and d.entity == "school"]
+        data = [(d, self._check_arrays(d, "school")) for d in checks]
+        cols = fr.rows.columns
+        first = fr.school_first
+        county = cols["county_code"][first].tolist()
+        school = cols["school_code"][first].tolist()
+        names = cols["school_name"][first].tolist() if "school_name" in cols else [None] * fr.n_school
+        stype = cols["school_type"][first].tolist() if "school_type" in cols else [-1] * fr.n_school
+        out = []
+        for j in range(fr.n_school):
+            out.append(
+                {
+                    "county_code": county[j],
+                    "school_code": school[j],
+                    "school_name": names[j] or None,
+                    "school_type": TYPE_KEYS[stype[j]] if 0 <= stype[j] < len(TYPE_KEYS) else None,
+                    "checks": {d.name: _check_at(d, a, j) for d, a in data},
+                }
+            )
+        return out
+
+    def _counties(self) -> list[dict]:
+        m, fr = self.model, self.frame
+        nc = fr.n_county
+        rule = self.resource_rule()
+        # rows per county by rule status
+        res_counts: list[dict[str, int]] = [dict() for _ in range(nc)]
+        if rule and fr.n:
+            st = self.status(rule)
+            for s in Status:
+                cnt = np.bincount(fr.row_county, weights=(st == int(s)).astype(float), minlength=nc)
+                for c in range(nc):
+                    if cnt[c]:
+                        res_counts[c][s.key] = int(cnt[c])
+        rows_per = np.bincount(fr.row_county, minlength=nc) if fr.n else np.zeros(nc, dtype=int)
+        # balance, stage → indicator → result, per county
+        balance: list[dict] = [dict() for _ in range(nc)]
+        composite: list[dict] = [dict() for _ in range(nc)]
+        for d in m.of_kind("balance"):
+            o = self.decl(d.name)
+            cs_county = fr.cs_county.tolist()
+            cs_stage = fr.cs_stage.tolist()
+            comp = self.arr(o.composite, "cs")
+            for ind, (cv_n, mean_n, lim_n, st_n, cnt_n) in o.balance.items():
+                cv = self.arr(cv_n, "cs").tolist()
+                mean = self.arr(mean_n, "cs").tolist()
+                lim = self.arr(lim_n, "cs").tolist() if lim_n is not None else [None] * fr.n_cs
+                st = self.arr(st_n, "cs").tolist()
+                cnt = self.arr(cnt_n, "cs").tolist()
+                for g in range(fr.n_cs):
+                    if not 0 <= cs_stage[g] < len(STAGE_KEYS):
+                        continue
+                    sk = STAGE_KEYS[cs_stage[g]]
+                    balance[cs_county[g]].setdefault(sk, {})[ind] = {
+                        "cv": _f(cv[g]),
+                        "limit": _f(lim[g]),
+                        "met": None if st[g] in (6, 5, 4) else st[g] == 1,
+                        "status": STATUS_KEY[st[g]],
+                        "mean": _f(mean[g]),
+                        "schools": int(cnt[g]),
+                    }
+            if comp is not None:
+                for g in range(fr.n_cs):
+                    if 0 <= cs_stage[g] < len(STAGE_KEYS):
+                        composite[cs_county[g]][STAGE_KEYS[cs_stage[g]]] = _f(comp[g])
+        items = [d for d in m.decls.values() if d.kind == "item"]
+        item_data = [(d, self._check_arrays(d, "county"), self._evidence(d)) for d in items]
+        aggs = [d for d in m.decls.values() if d.kind == "aggregate"]
+        parts = {p: self._part_status(p) for p in m.parts}
+        verdicts = {d.name: self.status(d.name).tolist() for d in m.of_kind("verdict")}
+        main = self.county_verdict()
+        cnames = self._county_names()
+        out = []
+        for c in range(nc):
+            its = {}
+            for d, a, ev in item_data:
+                r = _check_at(d, a, c, full=True)
+                notes = {f: str(v[c]) for f, v in ev.items() if v is not None and str(v[c])}
+                if notes:
+                    r["evidence"] = notes
+                its[d.name] = r
+            agg_out: dict[str, dict] = {}
+            for d in aggs:
+                agg_out[d.name] = self._aggregate_at(d, c)
+            out.append(
+                {
+                    "county_code": str(fr.county_codes[c]),
+                    "county_name": cnames[c],
+                    "in_county_table": bool(fr.county_row[c] >= 0),
+                    "schools": int(rows_per[c]),
+                    "resources": res_counts[c],
+                    "balance": balance[c],
+                    "composite_cv": composite[c],
+                    "items": its,
+                    "aggregates": agg_out,
+                    "parts": {p: STATUS_KEY[int(v[c])] for p, v in parts.items()},
+                    "verdicts": {k: STATUS_KEY[v[c]] for k, v in verdicts.items()},
+                    "verdict": STATUS_KEY[verdicts[main][c]] if main else "not_assessed",
+                }
+            )
+        return out
+
+    def _county_names(self) -> list[str | None]:
+        fr = self.frame
+        names: list[str | None] = [None] * fr.n_county
+        if fr.n and "county_name" in fr.rows.columns:
+            nm = fr.rows.columns["county_name"]
+            for c, r in zip(fr.row_county.tolist(), nm.tolist()):
+                if names[c] is None and r:
+                    names[c] = r
+        if fr.counties is not None and "county_name" in fr.counties.columns:
+            nm = fr.counties.columns["county_name"].tolist()
+            for c in range(fr.n_county):
+                r = fr.county_row[c]
+                if r >= 0 and nm[r]:
+                    names[c] = nm[r]
+        return names
+
+    def _evidence(self, d: ast.Decl) -> dict[str, np.ndarray | None]:
+        fr = self.frame
+        out: dict[str, np.ndarray | None] = {}
+        exprs = [e for e in (d.value, d.check) if e is not None]
+        for e in exprs:
+            for n in iter_names(e):
+                spec = self.model.fields.get(n.name)
+                if spec is not None and spec.evidence and fr.counties is not None:
+                    notes = fr.counties.evidence.get(n.name)
+                    if notes is None:
+                        out[n.name] = None
+                        continue
+                    col = np.full(fr.n_county, "", dtype=object)
+                    have = fr.county_row >= 0
+                    col[have] = notes[fr.county_row[have]]
+                    out[n.name] = col
+        return out
+
+    def _part_status(self, part: str) -> np.ndarray:
+        from ..compiler import kernels as k
+
+        fr = self.frame
+        acc = np.full(fr.n_county, int(Status.NOT_APPLICABLE), dtype=np.int8)
+        for d in self.model.decls.values():
+            if d.part is None or d.part.name != part:
+                continue
+            o = self.decl(d.name)
+            s = self.arr(o.final, o.level)
+            if o.level != "county":
+                s = k.group_status(s, fr.codes(o.level, "county"), fr.n_county, "all")
+            acc = k.and_(acc, s)
+        return acc
+
+    def _aggregate_at(self, d: ast.Decl, c: int) -> dict[str, dict]:
+        o = self.decl(d.name)
+        fr = self.frame
+        if o.level == "county":
+            return {"all": _check_at(d, self._check_arrays(d, "county"), c, full=True)}
+        a = self._check_arrays(d, "cs")
+        out = {}
+        for g in np.nonzero(fr.cs_county == c)[0].tolist():
+            st = int(fr.cs_stage[g])
+            if 0 <= st < len(STAGE_KEYS):
+                out[STAGE_KEYS[st]] = _check_at(d, a, g, full=True)
+        return out
+
+
+def _max_or_min(d: ast.Decl) -> str | None:
+    ops = {r.op for r in d.requires}
+    if ops <= {"<=", "<"} and ops:
+        return "max"
+    if ops <= {">=", ">"} and ops:
+        return "min"
+    return None
+
+
+def _check_at(d: ast.Decl, a: dict[str, list], i: int, full: bool = False) -> dict:
+    """One check's result; ``full`` adds label, part and source (county items, which are few)."""
+    s = a["status"][i]
+    value, req = a["value"][i], a["required"][i]
+    out = {
+        "value": value,
+        "required": req,
+        "ratio": a["ratio"][i],
+        "status": STATUS_KEY[s],
+    }
+    if s == 2 and value is not None and req is not None:
+        if a["op"] == "max":
+            out["excess"] = _f(value - req)
+        elif a["op"] == "min":
+            out["shortfall"] = _f(req - value)
+    if full:
+        out["label"] = d.label
+        if d.part is not None:
+            out["part"] = d.part.name
+        if d.source:
+            out["source"] = d.source + (f" [{d.source_tag}]" if d.source_tag else "")
+    return out
+
+
+def _issue(i: DataIssue) -> dict:
+    return {
+        "code": i.code,
+        "severity": i.severity if i.severity in ("error", "warning") else "error",
+        "message_zh": i.message_zh,
+        "message_en": i.message_en,
+        "source": i.source,
+        "sheet": i.sheet,
+        "row": i.row,
+        "column": i.column,
+        "value": None if i.value is None else str(i.value),
+    }
+
+
+def assemble(plan: Plan, frame: Frame, values: list, issues: list[DataIssue], qbe_version: str) -> Evaluation:
+    return Evaluation(plan, frame, values, issues, qbe_version)
+
+
+__all__ = ["Evaluation", "assemble", "FieldType"]

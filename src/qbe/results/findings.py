@@ -1,0 +1,197 @@
+"""Every shortfall in words, the way a county's self-evaluation states it.
+
+For example: "博文小学（小学）生均教学及辅助用房面积 3.87 m²/生，为要求（4.5）
+的86%，未100%达标，但符合“每所学校至少6项指标达到要求，余项不低于要求的
+85%”条件". Percentages of a requirement are rounded *down*, so a report never
+shows 85% for 84.9% or 100% for 99.6%.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ..data.schema import STAGES
+
+if TYPE_CHECKING:
+    from .assemble import Evaluation
+
+STAGE_ZH = {s.code: s.label for s in STAGES}
+STAGE_EN = {"primary": "primary", "junior": "junior secondary"}
+
+
+def pct_floor(ratio: float) -> int:
+    """Whole percent, rounded down (with slack for float noise: 0.85 stays 85)."""
+    return int(math.floor(ratio * 100 + 1e-7))
+
+
+def num(x: float | None) -> str:
+    if x is None:
+        return "—"
+    if abs(x - round(x)) < 1e-9:
+        return f"{int(round(x))}"
+    if abs(x) >= 100:
+        return f"{x:.1f}"
+    return f"{x:.3g}" if abs(x) < 1 else f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def county_findings(ev: Evaluation, county: dict) -> list[dict]:
+    m = ev.model
+    code = county["county_code"]
+    out: list[dict] = []
+    labels = {d.name: d for d in m.decls.values()}
+    referenced = referenced_names(m)
+    rule = ev.resource_rule()
+    rule_label = labels[rule].label if rule else ""
+    rows = ev._rows_by_county.get(code, [])
+    for r in rows:
+        where = f"{r['school_name'] or r['school_code']}（{STAGE_ZH.get(r['stage'] or '', r['stage'])}）"
+        where_en = f"{r['school_name'] or r['school_code']} ({STAGE_EN.get(r['stage'] or '', r['stage'])})"
+        for ind, res in r["indicators"].items():
+            if res["status"] not in ("not_met", "tolerated"):
+                continue
+            d = labels[ind]
+            unit = d.unit or ""
+            p = pct_floor(res["ratio"]) if res["ratio"] is not None else None
+            base_zh = f"{where}{d.label} {num(res['value'])} {unit}，为要求（{num(res['required'])}）的{p}%"
+            base_en = f"{where_en} {ind} {num(res['value'])} {unit}, {p}% of the requirement ({num(res['required'])})"
+            if res["status"] == "tolerated":
+                zh = f"{base_zh}，未100%达标，但符合“{rule_label}”条件"
+                en = f"{base_en}: not fully met, but within the rule '{rule}'"
+            else:
+                passes = r["status"] == "met"
+                zh = base_zh + ("，未达标" + ("" if passes else f"，不符合“{rule_label}”条件"))
+                en = base_en + (": not met" + ("" if passes else f", and the rule '{rule}' is not satisfied"))
+            out.append(
+                {
+                    "kind": "indicator",
+                    "item": ind,
+                    "label": d.label,
+                    "status": res["status"],
+                    "school_code": r["school_code"],
+                    "school_name": r["school_name"],
+                    "stage": r["stage"],
+                    "value": res["value"],
+                    "required": res["required"],
+                    "ratio": res["ratio"],
+                    "rule": rule,
+                    "text_zh": zh,
+                    "text_en": en,
+                }
+            )
+        if r["status"] == "not_assessed" and r["errors"]:
+            out.append(_simple("data", "row", "数据有误", "not_assessed", r,
+                               f"{where}数据有误，未能评估（{len(r['errors'])} 处）",
+                               f"{where_en}: data errors, not assessed ({len(r['errors'])})"))
+        for cid, c in r["checks"].items():
+            if c["status"] == "not_met":
+                d = labels[cid]
+                extra_zh, extra_en = _excess(c, d.unit)
+                out.append(_check_finding(cid, {**c, "label": d.label}, r, f"{where}{d.label} {num(c['value'])}{d.unit or ''}{extra_zh}",
+                                          f"{where_en} {cid} {num(c['value'])}{extra_en}"))
+    for s in ev._schools_by_county.get(code, []):
+        name = s["school_name"] or s["school_code"]
+        failing = [k for k, c in s["checks"].items() if c["status"] == "not_met"]
+        context = [k for k, c in s["checks"].items() if k not in failing and k not in referenced]
+        for cid in failing:
+            c, d = s["checks"][cid], labels[cid]
+            extra_zh, extra_en = _excess(c, d.unit)
+            ctx_zh = "".join(f"；{labels[k].label}：{_st_zh(s['checks'][k]['status'])}" for k in context)
+            ctx_en = "".join(f"; {k}: {s['checks'][k]['status']}" for k in context)
+            out.append(_check_finding(cid, {**c, "label": d.label}, s, f"{name}{d.label} {num(c['value'])}{d.unit or ''}{extra_zh}{ctx_zh}",
+                                      f"{name} {cid} {num(c['value'])}{extra_en}{ctx_en}"))
+    for stage, inds in county["balance"].items():
+        for ind, b in inds.items():
+            if b["status"] in ("not_met", "not_assessed"):
+                d = labels[ind]
+                if b["status"] == "not_met":
+                    zh = f"{STAGE_ZH.get(stage, stage)}“{d.label}”校际差异系数 {b['cv']:.3f}，超过 {num(b['limit'])}"
+                    en = f"{STAGE_EN.get(stage, stage)} {ind}: CV {b['cv']:.3f} exceeds {num(b['limit'])}"
+                else:
+                    zh = f"{STAGE_ZH.get(stage, stage)}“{d.label}”校际差异系数无法计算（均值为0或数据缺失），未评估"
+                    en = f"{STAGE_EN.get(stage, stage)} {ind}: CV cannot be computed (mean 0 or missing data), not assessed"
+                out.append({"kind": "balance", "item": ind, "label": d.label, "status": b["status"], "stage": stage,
+                            "value": b["cv"], "required": b["limit"], "text_zh": zh, "text_en": en})
+    for iid, it in county["items"].items():
+        if it["status"] not in ("not_met", "not_assessed"):
+            continue
+        d = labels[iid]
+        part = m.parts.get(d.part.name, d.part.name) if d.part else ""
+        if it["status"] == "not_assessed":
+            zh, en = f"{part}“{d.label}”未评估（无数据）", f"{iid}: not assessed (no data)"
+        elif d.part is not None and d.part.name == "veto":
+            zh, en = f"一票否决：{d.label}", f"veto: {iid} applies"
+        else:
+            vals = ""
+            if it["value"] is not None and it["required"] is not None:
+                vals = f"（{_fmt_val(it['value'], d)}，要求 {_fmt_val(it['required'], d)}）"
+            zh, en = f"{part}“{d.label}”未达标{vals}", f"{iid}: not met"
+        out.append({"kind": "item", "item": iid, "label": d.label, "status": it["status"], "value": it["value"],
+                    "required": it["required"], "text_zh": zh, "text_en": en})
+    return out
+
+
+def _fmt_val(v: float, d) -> str:
+    if d.value is not None and _is_percent(d):
+        return f"{v * 100:g}%"
+    return num(v)
+
+
+def _is_percent(d) -> bool:
+    from ..language import ast
+
+    return isinstance(d.value, ast.Name) and any(isinstance(r.threshold, ast.Pct) for r in d.requires)
+
+
+def _excess(c: dict, unit: str | None) -> tuple[str, str]:
+    u = unit or ""
+    if c.get("excess") is not None:
+        return f"，超过指标{num(c['excess'])}{u}（要求不超过{num(c['required'])}{u}）", f", {num(c['excess'])} over the limit of {num(c['required'])}"
+    if c.get("shortfall") is not None:
+        return f"，低于要求{num(c['shortfall'])}{u}（要求不低于{num(c['required'])}{u}）", f", {num(c['shortfall'])} below the requirement of {num(c['required'])}"
+    return "，未达标", ": not met"
+
+
+def _check_finding(cid: str, c: dict, where: dict, zh: str, en: str) -> dict:
+    return {
+        "kind": "check",
+        "item": cid,
+        "label": c.get("label") or cid,
+        "status": c["status"],
+        "school_code": where.get("school_code"),
+        "school_name": where.get("school_name"),
+        "stage": where.get("stage"),
+        "value": c.get("value"),
+        "required": c.get("required"),
+        "ratio": c.get("ratio"),
+        "excess": c.get("excess"),
+        "text_zh": zh,
+        "text_en": en,
+    }
+
+
+def _simple(kind: str, item: str, label: str, status: str, where: dict, zh: str, en: str) -> dict:
+    return {"kind": kind, "item": item, "label": label, "status": status, "school_code": where.get("school_code"),
+            "school_name": where.get("school_name"), "stage": where.get("stage"), "text_zh": zh, "text_en": en}
+
+
+def _st_zh(s: str) -> str:
+    return {"met": "是", "not_met": "否", "not_assessed": "未评估", "not_applicable": "不适用"}.get(s, s)
+
+
+_REFERENCED: dict[int, frozenset[str]] = {}
+
+
+def referenced_names(model) -> frozenset[str]:
+    """Names used by some item, rule or check. Checks nobody uses are context for findings."""
+    key = id(model)
+    if key not in _REFERENCED:
+        from ..semantics.checker import iter_names
+
+        used = set()
+        for d in model.decls.values():
+            for e in (d.value, d.check, d.when):
+                if e is not None:
+                    used.update(n.name for n in iter_names(e))
+        _REFERENCED[key] = frozenset(used)
+    return _REFERENCED[key]

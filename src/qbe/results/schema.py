@@ -1,0 +1,183 @@
+"""The JSON report, defined once as pydantic models.
+
+This is a published contract: other tools read these keys. It is versioned
+(:data:`SCHEMA_VERSION`); a change that adds keys bumps the minor version, a
+change that renames or removes keys bumps the major version. ``qbe schema``
+prints the JSON Schema generated from these models.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+StatusKey = Literal["met", "not_met", "tolerated", "exempt", "not_applicable", "not_assessed"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ItemInfo(_Model):
+    """What one indicator, check, rule or item of the standard is: shown once, not per row."""
+
+    kind: str
+    label: str
+    level: str = Field(description="row (school × stage), school, cs (county × stage) or county")
+    unit: str | None = None
+    part: str | None = None
+    source: str | None = None
+
+
+class StandardRef(_Model):
+    """Which standard produced the report, and from exactly which files."""
+
+    id: str
+    version: int | None
+    title: str | None = None
+    source: str | None = None
+    effective: str | None = None
+    ruleset_hash: str = Field(description="sha256 over the ruleset files' contents")
+    files: list[str] = Field(default_factory=list)
+    stages: dict[str, str] = Field(default_factory=dict)
+    parts: dict[str, str] = Field(default_factory=dict)
+    items: dict[str, ItemInfo] = Field(default_factory=dict)
+
+
+class Produced(_Model):
+    qbe_version: str
+    schema_version: str = SCHEMA_VERSION
+
+
+class IndicatorResult(_Model):
+    """One resource indicator of one school-stage row."""
+
+    value: float | None = Field(description="the school's value, e.g. m² per student; null when not assessable")
+    required: float | None = Field(description="the requirement for this stage")
+    ratio: float | None = Field(description="value / required (1.0 = exactly at the requirement)")
+    met: bool | None = Field(description="value meets the requirement on its own (null: not assessed)")
+    status: StatusKey
+    tolerated_by: str | None = Field(None, description="the rule that tolerates a shortfall, when status is tolerated")
+
+
+class CheckResult(_Model):
+    """A judged check or county item: value against requirement, or a yes/no condition."""
+
+    label: str | None = None
+    value: float | None = None
+    required: float | None = None
+    ratio: float | None = None
+    status: StatusKey
+    excess: float | None = Field(None, description="how far past a maximum (e.g. pupils over the size limit)")
+    shortfall: float | None = Field(None, description="how far below a minimum")
+    evidence: dict[str, str] | None = Field(None, description="evidence notes of material checks")
+    part: str | None = None
+    source: str | None = None
+
+
+class DataIssueOut(_Model):
+    code: str
+    severity: Literal["error", "warning"]
+    message_zh: str
+    message_en: str
+    source: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+
+class SchoolRowResult(_Model):
+    """One input row (one school, one stage)."""
+
+    row: int | None = Field(description="row number in the source file")
+    county_code: str
+    school_code: str
+    school_name: str | None = None
+    school_type: str | None = None
+    stage: str | None
+    students: float | None = None
+    indicators: dict[str, IndicatorResult]
+    pass_: bool | None = Field(alias="pass", description="the school-stage meets the resource rule (6 of 7, rest ≥ 85%)")
+    status: StatusKey = Field(description="status of the resource rule for this row")
+    rules: dict[str, StatusKey] = Field(default_factory=dict)
+    checks: dict[str, CheckResult] = Field(default_factory=dict)
+    errors: list[DataIssueOut] = Field(default_factory=list, description="data problems in this row")
+
+
+class SchoolResult(_Model):
+    """Checks judged on the whole school (all its stage rows), such as the size limit."""
+
+    county_code: str
+    school_code: str
+    school_name: str | None = None
+    school_type: str | None = None
+    checks: dict[str, CheckResult]
+
+
+class BalanceResult(_Model):
+    cv: float | None = Field(description="student-weighted coefficient of variation; null when undefined (mean 0)")
+    limit: float | None
+    met: bool | None
+    status: StatusKey
+    mean: float | None = Field(None, description="the county's student-weighted mean of the indicator")
+    schools: int = Field(0, description="school-stage rows in the group")
+
+
+class Finding(_Model):
+    """One shortfall (or tolerated shortfall) in words, as a self-evaluation report states it."""
+
+    kind: str
+    item: str
+    label: str
+    status: StatusKey
+    school_code: str | None = None
+    school_name: str | None = None
+    stage: str | None = None
+    value: float | None = None
+    required: float | None = None
+    ratio: float | None = None
+    excess: float | None = None
+    rule: str | None = None
+    text_zh: str
+    text_en: str
+
+
+class CountyResult(_Model):
+    county_code: str
+    county_name: str | None = None
+    in_county_table: bool
+    schools: int = Field(description="school-stage rows of this county")
+    resources: dict[str, int] = Field(description="rows by status of the resource rule")
+    balance: dict[str, dict[str, BalanceResult]] = Field(description="stage → indicator id → CV result")
+    composite_cv: dict[str, float | None] = Field(default_factory=dict, description="information only, not judged")
+    items: dict[str, CheckResult]
+    aggregates: dict[str, dict[str, CheckResult]] = Field(default_factory=dict)
+    parts: dict[str, StatusKey]
+    verdicts: dict[str, StatusKey]
+    verdict: StatusKey
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class Summary(_Model):
+    rows: int
+    rows_with_errors: int
+    counties: int
+    verdicts: dict[str, int]
+
+
+class Report(_Model):
+    """The whole result of one evaluation run."""
+
+    schema_version: str = SCHEMA_VERSION
+    produced: Produced
+    standard: StandardRef
+    summary: Summary
+    schools: list[SchoolRowResult]
+    school_checks: list[SchoolResult]
+    counties: list[CountyResult]
+    errors: list[DataIssueOut]
+    warnings: list[DataIssueOut] = Field(default_factory=list)

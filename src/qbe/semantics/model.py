@@ -1,0 +1,84 @@
+"""The checked ruleset, as the compiler consumes it.
+
+A :class:`Model` is the outcome of a successful check: the standard's header,
+every input field as a :class:`~qbe.data.schema.FieldSpec`, the computed
+values and judged items in an order where each comes after what it uses, and
+the level (row, school, county × stage, county) each one is evaluated at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from ..data.schema import STRUCTURAL_COUNTY_FIELDS, FieldSpec, Level, TableSchema
+from ..language import ast
+from .types import Type
+
+#: The level every kind of declaration is evaluated at.
+ROW, SCHOOL, CS, COUNTY = "row", "school", "cs", "county"
+
+
+def decl_level(d: ast.Decl | ast.Let) -> str:
+    if isinstance(d, ast.Let):
+        return ROW
+    if d.kind in ("indicator", "rule"):
+        return ROW
+    if d.kind == "check":
+        return SCHOOL if d.entity == "school" else ROW
+    if d.kind == "balance":
+        return CS
+    if d.kind == "aggregate":
+        return CS if "stage" in d.group_keys else COUNTY
+    return COUNTY  # item, verdict
+
+
+@dataclass
+class Model:
+    standard: ast.Standard
+    stages: tuple[ast.Labelled, ...]
+    parts: dict[str, str]
+    fields: dict[str, FieldSpec]
+    lets: dict[str, ast.Let]
+    decls: dict[str, ast.Decl]
+    order: list[str]  #: lets and decls, dependencies first
+    types: dict[str, Type] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.standard.id
+
+    @property
+    def version(self) -> int | None:
+        return self.standard.version
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages)
+
+    def row_schema(self) -> TableSchema:
+        return TableSchema(
+            Level.ROW, tuple(f for f in self.fields.values() if f.level in (Level.ROW, Level.SCHOOL))
+        )
+
+    def county_schema(self) -> TableSchema:
+        return TableSchema(
+            Level.COUNTY,
+            (*STRUCTURAL_COUNTY_FIELDS, *(f for f in self.fields.values() if f.level == Level.COUNTY)),
+        )
+
+    def ruleset_hash(self) -> str:
+        """sha256 over the ruleset files' texts, so a report names exactly what produced it."""
+        h = hashlib.sha256()
+        for name in sorted(self.sources):
+            h.update(name.rsplit("/", 1)[-1].encode())
+            h.update(b"\0")
+            h.update(self.sources[name].encode("utf-8"))
+        return "sha256:" + h.hexdigest()
+
+    def indicators(self) -> list[ast.Decl]:
+        return [d for d in self.decls.values() if d.kind == "indicator"]
+
+    def of_kind(self, kind: str) -> list[ast.Decl]:
+        return [d for d in self.decls.values() if d.kind == kind]
