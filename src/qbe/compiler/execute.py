@@ -147,6 +147,8 @@ def execute(plan: Plan, frame: Frame) -> list[np.ndarray]:
         elif op in ("wcv", "wcv_mean", "wcv_count"):
             cv, mean, count = k.weighted_cv(a[0], a[1], frame.row_cs, frame.n_cs, a[2])
             v = {"wcv": cv, "wcv_mean": mean, "wcv_count": count}[op]
+        elif op == "apportion":
+            v = _apportion(frame, a, p)
         elif op == "mean_of":
             v = np.mean(np.vstack(a), axis=0) if a else np.array([])
         else:  # pragma: no cover
@@ -175,6 +177,37 @@ def _fn(name: str, a: list) -> np.ndarray:
         digits = int(a[1]) if len(a) > 1 else 0
         return np.round(a[0], digits)
     raise AssertionError(name)  # pragma: no cover
+
+
+def _apportion(frame: Frame, a: list, p: tuple) -> np.ndarray:
+    """Share an amount reported on one row of a multi-stage school among its rows.
+
+    A school whose amount is filled on exactly one of several rows gets
+    ``total × w_stage × students_row / Σ(w × students)`` on each row (plus an
+    extra weighted count, such as senior students, in the denominator only).
+    Schools that fill every row keep their figures as given; a school with no
+    figure at all stays missing.
+    """
+    x = np.asarray(a[0], dtype=np.float64)
+    students = np.broadcast_to(np.asarray(a[1], dtype=np.float64), x.shape)
+    stage = a[2]
+    weights, extra_w = p
+    w = np.full(x.shape, np.nan)
+    for code, wt in weights:
+        w[stage == code] = wt
+    codes, n = frame.row_school, frame.n_school
+    has = ~np.isnan(x)
+    n_has = np.bincount(codes, weights=has.astype(np.float64), minlength=n)
+    n_rows = np.bincount(codes, minlength=n)
+    once = (n_has == 1) & (n_rows > 1)
+    total = np.bincount(codes, weights=np.where(has, x, 0.0), minlength=n)
+    denom = np.bincount(codes, weights=np.nan_to_num(w * students), minlength=n)
+    if len(a) > 3 and extra_w is not None:
+        extra = np.asarray(a[3], dtype=np.float64)[frame.school_first]
+        denom = denom + extra_w * np.nan_to_num(extra)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shared = total[codes] * w * students / denom[codes]
+    return np.where(once[codes], shared, x)
 
 
 def _stage_select(stage: np.ndarray, choices: list, keys: tuple[int, ...], status: bool) -> np.ndarray:

@@ -127,6 +127,8 @@ class _Builder:
         for n in _walk(e):
             if isinstance(n, ast.Name):
                 lv = self._name_level(n.name)
+            elif isinstance(n, ast.Apportion):
+                lv = ROW
             elif isinstance(n, (ast.Quantified, ast.AtLeast)):
                 lv = max((self._name_level(x.name) for x in n.names), key=lambda v: rank[v], default=CONST)
             else:
@@ -187,6 +189,14 @@ class _Builder:
             return self.node("cond", (t, a, b), None, _join(self.level(t), self.level(a), self.level(b)))
         if isinstance(e, ast.Call):
             return self.call(e, ctx)
+        if isinstance(e, ast.Apportion):
+            x = self.num(e.amount, ROW)
+            by = self.num(e.by, ROW)
+            args = (x, by, self.stage_codes(ROW))
+            if e.extra is not None:
+                args = (*args, self.at(self.field(e.extra.name), ROW))
+            weights = tuple((STAGE_CODES[s], w) for s, w, _ in e.weights)
+            return self.at(self.node("apportion", args, (weights, e.extra_weight), ROW), ctx)
         if isinstance(e, (ast.Compare, ast.Logic, ast.InSet, ast.Bool, ast.Quantified, ast.QuantifiedRows,
                           ast.QuantifiedPart, ast.AtLeast)):
             s = self.st(e, ctx)

@@ -64,6 +64,7 @@ class FieldSpec:
     maximum: float | None = None
     optional: bool = False
     evidence: bool = False
+    whole_school: bool = False  #: may be reported once per school (blank on its other stage rows)
     values: tuple[CategoryValue, ...] = ()
 
     def headers(self) -> tuple[str, ...]:

@@ -120,6 +120,21 @@ class QuantifiedRows(Expr):
     operand: Expr
 
 
+@dataclass(frozen=True)
+class Apportion(Expr):
+    """``apportion x by students weights { primary 1 junior 1.1 } plus senior_students 1.32``.
+
+    A whole-school amount reported on one row of a combined school is shared
+    among its stage rows in proportion to weight × students.
+    """
+
+    amount: Name
+    by: Name
+    weights: tuple[tuple[str, float, str], ...]  #: (stage, weight, weight as written)
+    extra: Name | None = None
+    extra_weight: float | None = None
+
+
 # --------------------------------------------------------------------------- declarations
 
 
@@ -163,6 +178,7 @@ class FieldDecl:
     maximum: float | None = None
     optional: bool = False
     evidence: bool = False
+    whole_school: bool = False
     values: tuple[CategoryValueDecl, ...] = ()
     source: str | None = None
     source_tag: str | None = None

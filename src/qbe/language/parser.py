@@ -23,7 +23,7 @@ from . import ast
 KEYWORDS = (
     "standard title version source effective stages parts inputs let indicator check rule balance "
     "aggregate item verdict value require unit applies when part info note indicators weight composite "
-    "per aliases range optional evidence values and or not in if then else at least of rest all any none yes no"
+    "per aliases range optional evidence whole_school apportion by weights plus values and or not in if then else at least of rest all any none yes no"
 ).split()
 
 
@@ -156,6 +156,23 @@ class _Builder(Transformer):
     def quantified_rows(self, meta, c):
         return ast.QuantifiedRows(self._span(meta), c[0], c[1])
 
+    def stage_weight(self, c):
+        return (str(c[0]), float(c[1]), str(c[1]))
+
+    @v_args(meta=True)
+    def apportion(self, meta, c):
+        amount, by, *rest = c
+        weights = tuple(w for w in rest if isinstance(w, tuple))
+        extra_name, extra_w = rest[-2], rest[-1]
+        return ast.Apportion(
+            self._span(meta),
+            self._name(amount),
+            self._name(by),
+            weights,
+            self._name(extra_name) if extra_name is not None else None,
+            float(extra_w) if extra_w is not None else None,
+        )
+
     # -- standard header
     def labelled(self, c):
         return ast.Labelled(str(c[0]), _unquote(c[1]), self._tspan(c[0]))
@@ -206,6 +223,9 @@ class _Builder(Transformer):
 
     def opt_evidence(self, c):
         return ("evidence", True)
+
+    def opt_whole_school(self, c):
+        return ("whole_school", True)
 
     def opt_values(self, c):
         return ("values", tuple(c))

@@ -211,6 +211,7 @@ class _Checker:
             maximum=f.maximum,
             optional=f.optional,
             evidence=f.evidence,
+            whole_school=f.whole_school,
             values=tuple(CategoryValue(v.name, v.label, v.aliases) for v in f.values),
         )
 
@@ -669,6 +670,41 @@ class _Checker:
             self.bag.error("school_in_stage_group", e.operand.span, "按学校的值没有学段，不能按县×学段汇总",
                            "a per-school value has no stage, so it cannot be summarised per county and stage")
         return Type("status", level=ctx)
+
+    def _e_Apportion(self, e: ast.Apportion, ctx, status, in_agg) -> Type:
+        amount = self.expr(e.amount, ROW, in_agg=True)
+        by = self.expr(e.by, ROW, in_agg=True)
+        for n, t in ((e.amount, amount), (e.by, by)):
+            if t.kind != "num":
+                self._type_error(n.span, t, "数值", "a number")
+        if e.amount.name in self.fields and self.fields[e.amount.name].level != Level.ROW:
+            self.bag.error("apportion_level", e.amount.span, "apportion 分摊的须是每行（学段）填报的字段",
+                           "apportion shares a per-row field among a school's stage rows")
+        stages = {s.name for s in self.stages}
+        seen = set()
+        for stage, w, _ in e.weights:
+            if stage not in stages:
+                self.bag.error("undeclared_stage", e.span, f"学段 '{stage}' 未在 standard 的 stages 中声明",
+                               f"stage '{stage}' is not declared in the standard's stages")
+            if stage in seen:
+                self.bag.error("duplicate_stage", e.span, f"学段 '{stage}' 的权重写了两次", f"stage '{stage}' has two weights")
+            seen.add(stage)
+            if w <= 0:
+                self.bag.error("bad_weight", e.span, "权重须大于 0", "weights must be greater than 0")
+        missing = stages - seen
+        if missing:
+            self.bag.error("missing_weight", e.span, f"缺少学段 {', '.join(sorted(missing))} 的权重",
+                           f"no weight for stage(s) {', '.join(sorted(missing))}")
+        if e.extra is not None:
+            t = self.expr(e.extra, SCHOOL, in_agg=True)
+            if t.kind != "num":
+                self._type_error(e.extra.span, t, "数值", "a number")
+            if e.extra.name in self.fields and self.fields[e.extra.name].level != Level.SCHOOL:
+                self.bag.error("apportion_extra_level", e.extra.span, "plus 后须是按学校填报的字段（如高中学生数）",
+                               "the field after 'plus' must be a per-school field (such as senior students)")
+        if ctx != ROW and not in_agg:
+            self.bag.error("apportion_level", e.span, "apportion 的结果是每行（学段）的值", "apportion yields a per-row value")
+        return Type("num", amount.dim, level=ROW)
 
     # ------------------------------------------------------------------ units
     def compatible(self, a: Type, b: Type, b_expr: ast.Expr, span: Span, verb_zh: str, verb_en: str) -> Type:
