@@ -107,6 +107,11 @@ def _after_run(res, timings: bool, lang: str) -> None:
         for line in res.timings.lines():
             click.echo(line)
     if res.data_errors:
+        shown = [i for i in res.evaluation.issues if i.severity == "error"]
+        for issue in shown[:20]:
+            click.echo(issue.render(lang), err=True)
+        if len(shown) > 20:
+            click.echo(f"… {len(shown) - 20} more / 另有 {len(shown) - 20} 处", err=True)
         click.echo(f"数据有 {res.data_errors} 处错误，相关学校未评估 / the data has {res.data_errors} error(s); affected rows are not assessed", err=True)
         sys.exit(int(ExitCode.DATA))
     if res.failed_writers:

@@ -26,6 +26,10 @@ from .results.assemble import Evaluation
 from .semantics import Model, check_ruleset
 from .standards import resolve
 
+#: Up to this many rows the report dict carries its rows; above it the JSON writer
+#: builds them column-wise (see :mod:`qbe.results.fastjson`).
+ROWS_IN_REPORT_DICT = 2000
+
 
 @dataclass
 class Timings:
@@ -177,7 +181,7 @@ def run(
     with t.phase("evaluate"):
         ev = evaluate(model, rows, counties, issues, plan)
     with t.phase("write"):
-        report = ev.to_dict(include_rows=rows.n <= 2000)
+        report = ev.to_dict(include_rows=rows.n <= ROWS_IN_REPORT_DICT)
         written, failed = write_reports(ev, report, formats, output, lang, reg, echo)
     n_err = sum(1 for i in issues if i.severity == "error")
     return RunResult(ev, report, written, failed, t, n_err)

@@ -13,8 +13,8 @@ Levels: ``row`` (school × stage), ``school``, ``cs`` (county × stage),
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Hashable
 
 from ..data.schema import FieldType, Level
 from ..language import ast

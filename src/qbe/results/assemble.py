@@ -353,6 +353,7 @@ class Evaluation:
                         composite[cs_county[g]][STAGE_KEYS[cs_stage[g]]] = _f(comp[g])
         items = [d for d in m.decls.values() if d.kind == "item"]
         item_data = [(d, self._check_arrays(d, "county"), self._evidence(d)) for d in items]
+        inputs_of = {d.name: self._county_inputs(d) for d in items}
         aggs = [d for d in m.decls.values() if d.kind == "aggregate"]
         parts = {p: self._part_status(p) for p in m.parts}
         verdicts = {d.name: self.status(d.name).tolist() for d in m.of_kind("verdict")}
@@ -366,6 +367,9 @@ class Evaluation:
                 notes = {f: str(v[c]) for f, v in ev.items() if v is not None and str(v[c])}
                 if notes:
                     r["evidence"] = notes
+                shown = {f: col[c] for f, col in inputs_of[d.name].items()}
+                if shown:
+                    r["inputs"] = shown
                 its[d.name] = r
             agg_out: dict[str, dict] = {}
             for d in aggs:
@@ -420,6 +424,23 @@ class Evaluation:
                     have = fr.county_row >= 0
                     col[have] = notes[fr.county_row[have]]
                     out[n.name] = col
+        return out
+
+    def _county_inputs(self, d: ast.Decl) -> dict[str, list]:
+        """County figures a check-style item reads, so a report can show them beside the verdict."""
+        if d.check is None:
+            return {}
+        fr = self.frame
+        out: dict[str, list] = {}
+        for n in iter_names(d.check):
+            spec = self.model.fields.get(n.name)
+            if spec is None or spec.level.value != "county" or not spec.type.numeric or n.name in out:
+                continue
+            col = np.full(fr.n_county, np.nan)
+            if fr.counties is not None and n.name in fr.counties.columns:
+                have = fr.county_row >= 0
+                col[have] = fr.counties.columns[n.name][fr.county_row[have]]
+            out[n.name] = clean(col, fr.n_county)
         return out
 
     def _part_status(self, part: str) -> np.ndarray:

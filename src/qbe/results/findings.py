@@ -32,7 +32,7 @@ def num(x: float | None) -> str:
         return f"{int(round(x))}"
     if abs(x) >= 100:
         return f"{x:.1f}"
-    return f"{x:.3g}" if abs(x) < 1 else f"{x:.2f}".rstrip("0").rstrip(".")
+    return f"{x:.3f}".rstrip("0").rstrip(".") if abs(x) >= 0.01 else f"{x:.3g}"
 
 
 def county_findings(ev: Evaluation, county: dict) -> list[dict]:
@@ -96,7 +96,12 @@ def county_findings(ev: Evaluation, county: dict) -> list[dict]:
         for cid in failing:
             c, d = s["checks"][cid], labels[cid]
             extra_zh, extra_en = _excess(c, d.unit)
-            ctx_zh = "".join(f"；{labels[k].label}：{_st_zh(s['checks'][k]['status'])}" for k in context)
+            ctx_zh = "".join(
+                f"（{labels[k].label}）" if s["checks"][k]["status"] == "met"
+                else f"（未满足：{labels[k].label}）" if s["checks"][k]["status"] == "not_met"
+                else f"（{labels[k].label}：{_st_zh(s['checks'][k]['status'])}）"
+                for k in context
+            )
             ctx_en = "".join(f"; {k}: {s['checks'][k]['status']}" for k in context)
             out.append(_check_finding(cid, {**c, "label": d.label}, s, f"{name}{d.label} {num(c['value'])}{d.unit or ''}{extra_zh}{ctx_zh}",
                                       f"{name} {cid} {num(c['value'])}{extra_en}{ctx_en}"))

@@ -74,6 +74,7 @@ class CheckResult(_Model):
     excess: float | None = Field(None, description="how far past a maximum (e.g. pupils over the size limit)")
     shortfall: float | None = Field(None, description="how far below a minimum")
     evidence: dict[str, str] | None = Field(None, description="evidence notes of material checks")
+    inputs: dict[str, float | None] | None = Field(None, description="county figures a condition-style item reads")
     part: str | None = None
     source: str | None = None
 

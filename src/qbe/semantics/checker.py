@@ -185,14 +185,14 @@ class _Checker:
                 f.span,
                 f"百分比字段 '{f.name}' 的上限写成了 {f.maximum:g}；百分比按小数存储（100% 即 1）",
                 f"percent field '{f.name}' has a maximum of {f.maximum:g}; percentages are stored as fractions (100% is 1)",
-                f"写成 range 0..1。",
+                "写成 range 0..1。",
                 "write range 0..1.",
             )
         if ftype == FieldType.CATEGORY and not f.values:
             self.bag.error("no_values", f.span, f"类别字段 '{f.name}' 须列出取值：values {{ 代码 \"名称\" … }}",
                            f"category field '{f.name}' needs its values: values {{ code \"label\" … }}")
         if ftype != FieldType.CATEGORY and f.values:
-            self.bag.error("values_not_category", f.span, f"只有 category 字段可以列出 values", "only category fields take values")
+            self.bag.error("values_not_category", f.span, "只有 category 字段可以列出 values", "only category fields take values")
         if f.evidence and ftype != FieldType.YESNO:
             self.bag.error("evidence_not_yesno", f.span, "evidence（佐证）只用于 yesno 材料核查字段",
                            "evidence notes are for yesno material checks only")
@@ -469,7 +469,7 @@ class _Checker:
             self._arity(e, f, arity)
             return Type("num", None)
         types = []
-        for i, a in enumerate(args):
+        for a in args:
             want_status = f in ("count", "share")
             t = self.expr(a, ROW, status=want_status, in_agg=True)
             types.append(t)
@@ -709,7 +709,7 @@ class _Checker:
     # ------------------------------------------------------------------ units
     def compatible(self, a: Type, b: Type, b_expr: ast.Expr, span: Span, verb_zh: str, verb_en: str) -> Type:
         """Two numbers meet in + - compare min max: same unit, and percentages written as such."""
-        for t, other_expr, other in ((a, b_expr, b), (b, b_expr, a)):
+        for t, other_expr in ((a, b_expr), (b, b_expr)):
             if t.percent and isinstance(other_expr, ast.Num) and other_expr.value > 1:
                 pct = other_expr.value
                 self.bag.error(
@@ -725,8 +725,6 @@ class _Checker:
             return b
         if b.dim is None:
             return a
-        if a.percent != b.percent and (a.dim.powers or b.dim.powers):
-            pass
         if a.dim != b.dim:
             self.bag.error(
                 "unit_mismatch",

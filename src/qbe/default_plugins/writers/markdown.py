@@ -21,7 +21,7 @@ class MarkdownWriter:
         self._ev = evaluation
         m = evaluation.model
         std = report["standard"]
-        out = [f"# 义务教育优质均衡发展对标自查情况", ""]
+        out = ["# 义务教育优质均衡发展对标自查情况", ""]
         out.append(f"- 依据：《{std['title']}》（{std['source']}），标准编号 `{std['id']}`，版本 {std['version']}")
         out.append(f"- 规则文件：{', '.join(std['files'])}（{std['ruleset_hash'][:19]}…）")
         out.append(f"- 生成工具：qbe {report['produced']['qbe_version']}，结果模式 {report['schema_version']}")
@@ -118,10 +118,26 @@ class MarkdownWriter:
             for i, (iid, it) in enumerate(items, 1):
                 d = m.decls[iid]
                 ev = "；".join(it.get("evidence", {}).values()) if it.get("evidence") else ""
-                out.append(f"| {i} | {d.label} | {fmt_item_value(it['value'], d)} | {fmt_item_value(it['required'], d)} | "
+                value = fmt_item_value(it["value"], d)
+                if it.get("inputs"):
+                    value = "；".join(f"{_field_label(m, f)} {_fmt_input(m, f, v)}" for f, v in it["inputs"].items())
+                out.append(f"| {i} | {d.label} | {value} | {fmt_item_value(it['required'], d)} | "
                            f"{STATUS_ZH[it['status']]} | {_cell(ev)} |")
             out.append("")
         return out
+
+
+def _field_label(m, name: str) -> str:
+    return m.fields[name].label if name in m.fields else name
+
+
+def _fmt_input(m, name: str, v) -> str:
+    if v is None:
+        return "—"
+    spec = m.fields.get(name)
+    if spec is not None and spec.type.value == "percent":
+        return f"{v * 100:.4g}%"
+    return num(v)
 
 
 def evaluation_rows(ev, c: dict) -> list[dict]:
