@@ -242,7 +242,8 @@ def generate(out: Path, counties: int = 2850, seed: int = 1) -> dict[str, int]:
         np.clip(np.rint(students / 15.0), 1, 6),
         np.maximum(1, np.rint(students / class_size)),
     ).astype(np.int64)
-    max_class = np.ceil(students / classes) + rng.integers(0, 8, n)
+    limit = np.where(r_stage == 0, 45, 50)
+    max_class = np.minimum(np.ceil(students / classes) + rng.integers(0, 5, n), limit)
     big = rng.random(n) < 0.02  # a few oversized classes, as in real returns
     max_class = np.clip(np.where(big, rng.integers(46, 56, n), max_class), 20, 55)
 
@@ -284,8 +285,10 @@ def generate(out: Path, counties: int = 2850, seed: int = 1) -> dict[str, int]:
         amount = np.where(on_line, exact_amount, amount)
         amounts[name] = amount
 
-    music = np.maximum(0, np.rint(classes / 12.0) + rng.integers(-1, 2, n))
-    art = np.maximum(0, np.rint(classes / 12.0) + rng.integers(-1, 2, n))
+    # rooms: one per 12 classes or more for most rows; ~3% a room short
+    short = (rng.random(n) < 0.03).astype(np.int64)
+    music = np.maximum(0, np.ceil(classes / 12.0) + rng.integers(0, 2, n) - short)
+    art = np.maximum(0, np.ceil(classes / 12.0) + rng.integers(0, 2, n) - short)
     school_students = np.bincount(r_school, weights=students, minlength=n_schools)
     capacity = np.where(
         rng.random(n_schools) < 0.04,
@@ -294,9 +297,11 @@ def generate(out: Path, counties: int = 2850, seed: int = 1) -> dict[str, int]:
     )
     capacity = np.ceil(capacity / 45.0) * 45.0  # designs come in whole classes
     funds_rate = np.where(
-        stage_col == 0, rng.uniform(700, 1100, n), rng.uniform(900, 1200, n)
+        stage_col == 0, rng.uniform(800, 1200, n), rng.uniform(1000, 1400, n)
     )
-    funds = np.rint(students * funds_rate)
+    # small schools are funded as if they had 100 pupils, except a few (~5%)
+    funded = np.where((students < 100) & (rng.random(n) >= 0.05), 100, students)
+    funds = np.rint(funded * funds_rate)
 
     school_codes = np.char.add(
         c_codes[s_county], np.char.zfill(s_number.astype(str), 4)
@@ -328,8 +333,8 @@ def generate(out: Path, counties: int = 2850, seed: int = 1) -> dict[str, int]:
         fmt(music, 0),
         fmt(art, 0),
         fmt(capacity[r_school], 0),
-        fmt(rng.uniform(60, 110, n), 1),
-        fmt(rng.uniform(60, 110, n), 1),
+        fmt(np.where(rng.random(n) < 0.05, rng.uniform(60, 96, n), rng.uniform(96, 130, n)), 1),
+        fmt(np.where(rng.random(n) < 0.05, rng.uniform(60, 90, n), rng.uniform(90, 120, n)), 1),
         fmt(funds, 0),
         fmt(s_training[r_school], 3),
     ]

@@ -45,7 +45,8 @@ def qbe_writers() -> list[Writer]:
 
     Each writer has a ``format`` (the name used with ``--format``), an
     ``extension`` (``None`` for output shown in the terminal), a
-    ``description`` and ``render(evaluation, report, lang) -> str | bytes``.
+    ``description`` and ``render(evaluation, report, lang)``, which returns
+    ``str``, ``bytes`` or an iterable of string pieces (for large reports).
     qbe writes what ``render`` returns atomically (to a temporary name, then
     renamed), so a failed writer never leaves half a file. ``report`` is the
     JSON-shaped dict of :mod:`qbe.results.schema`; ``evaluation`` gives access

@@ -196,7 +196,11 @@ def write_reports(ev, report, formats, output, lang, reg: Registry, echo=print):
         try:
             content = writer.render(ev, report, lang)
             if writer.extension is None:
-                echo(content if isinstance(content, str) else content.decode("utf-8"))
+                if isinstance(content, bytes):
+                    content = content.decode("utf-8")
+                elif not isinstance(content, str):
+                    content = "".join(p if isinstance(p, str) else p.decode("utf-8") for p in content)
+                echo(content)
                 continue
             if out_dir is None:
                 out_dir = Path("qbe-report")

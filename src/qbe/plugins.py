@@ -122,14 +122,19 @@ def plugin_version(pm: pluggy.PluginManager, name: str) -> str:
     return "?"
 
 
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write to a temporary file beside ``path``, then rename: no half-written reports."""
+def atomic_write(path: Path, data: bytes | str | Iterable[str] | Iterable[bytes]) -> Path:
+    """Write to a temporary file beside ``path``, then rename: no half-written reports.
+
+    ``data`` may be one string or bytes object, or an iterable of pieces (large
+    reports are streamed rather than built as one string).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
+    pieces = [data] if isinstance(data, (str, bytes)) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as fh:
-            fh.write(data)
+        with os.fdopen(fd, "wb") as fh:
+            for piece in pieces:
+                fh.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -46,6 +46,7 @@ def _column(plan: Plan, frame: Frame, name: str) -> np.ndarray:
 
 def execute(plan: Plan, frame: Frame) -> list[np.ndarray]:
     vals: list = [None] * len(plan.nodes)
+    cv_memo: dict[tuple[int, ...], tuple] = {}
     for i, node in enumerate(plan.nodes):
         a = [vals[j] for j in node.args]
         op, p = node.op, node.param
@@ -145,8 +146,11 @@ def execute(plan: Plan, frame: Frame) -> list[np.ndarray]:
             s = np.asarray(a[0])
             v = (s != k.NA) & (s != k.EXEMPT)
         elif op in ("wcv", "wcv_mean", "wcv_count"):
-            cv, mean, count = k.weighted_cv(a[0], a[1], frame.row_cs, frame.n_cs, a[2])
-            v = {"wcv": cv, "wcv_mean": mean, "wcv_count": count}[op]
+            # the three outputs of one CV share one computation
+            got = cv_memo.get(node.args)
+            if got is None:
+                got = cv_memo[node.args] = k.weighted_cv(a[0], a[1], frame.row_cs, frame.n_cs, a[2])
+            v = got[("wcv", "wcv_mean", "wcv_count").index(op)]
         elif op == "apportion":
             v = _apportion(frame, a, p)
         elif op == "mean_of":

@@ -69,10 +69,15 @@ class Frame:
         return {"row": self.n, "school": self.n_school, "cs": self.n_cs, "county": self.n_county}[level]
 
 
+def _compact(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..k-1 (in sorted key order) and first rows, for integer keys."""
+    uniq, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+    return codes.astype(np.int64), first
+
+
 def build_frame(rows: Table, counties: Table | None) -> Frame:
     n = rows.n
-    county = rows.columns["county_code"].astype(str)
-    school = rows.columns["school_code"].astype(str)
+    county = np.asarray(rows.columns["county_code"]).astype(str)
     stage = rows.columns["stage"].astype(np.int16)
     table_codes = counties.columns["county_code"].astype(str) if counties is not None else np.array([], dtype=str)
     county_codes = np.unique(np.concatenate([county, table_codes])) if n or len(table_codes) else np.array([], dtype=str)
@@ -84,8 +89,10 @@ def build_frame(rows: Table, counties: Table | None) -> Frame:
         order = np.arange(len(table_codes))[::-1]
         county_row[pos[order]] = order
     if n:
-        row_school, school_first = factorize(county, school)
-        row_cs, cs_first = factorize(county, stage.astype(np.int64))
+        # schools: (county, school code) pairs; one string sort, then integer work
+        school_key, _ = factorize(np.asarray(rows.columns["school_code"]))
+        row_school, school_first = _compact(row_county * (int(school_key.max()) + 1) + school_key)
+        row_cs, cs_first = _compact(row_county * (len(STAGE_CODES) + 1) + (stage.astype(np.int64) + 1))
     else:
         row_school = row_cs = np.zeros(0, dtype=np.int64)
         school_first = cs_first = np.zeros(0, dtype=np.int64)

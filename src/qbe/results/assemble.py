@@ -38,15 +38,15 @@ def _f(x: Any) -> float | None:
     return float(f"{v:.12g}")
 
 
-def clean(x: np.ndarray | None, n: int) -> list:
-    """A float column for JSON, all at once: 12 significant digits, NaN → None.
+def clean_array(x: np.ndarray | None, n: int) -> np.ndarray:
+    """A float column rounded to 12 significant digits, all at once (NaN stays NaN).
 
-    Rounding to 12 significant digits removes binary noise (4.199999999999999
-    → 4.2): the value is scaled to an integer and divided by an exact power of
-    ten, and IEEE division rounds that to the double nearest the decimal.
+    Rounding removes binary noise (4.199999999999999 → 4.2): the value is
+    scaled to an integer and divided by an exact power of ten, and IEEE
+    division rounds that to the double nearest the decimal.
     """
     if x is None:
-        return [None] * n
+        return np.full(n, np.nan)
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 0:
         a = np.full(n, float(a))
@@ -57,7 +57,17 @@ def clean(x: np.ndarray | None, n: int) -> list:
         scale = 10.0 ** np.abs(digits)
         r = np.where(pos, np.round(a * scale) / scale, np.round(a / scale) * scale)
         r = np.where(np.isfinite(r) & (np.abs(digits) <= 22), r, a)
-    return [None if v != v or v in (_INF, -_INF) else v for v in r.tolist()]
+    return np.where(np.isinf(r), np.nan, r)
+
+
+def clean(x: np.ndarray | None, n: int) -> list:
+    """:func:`clean_array` as a list for JSON, NaN → None."""
+    return [None if v != v else v for v in clean_array(x, n).tolist()]
+
+
+def _nn(v) -> float | None:
+    v = float(v)
+    return None if v != v else v
 
 
 _INF = float("inf")
@@ -120,7 +130,7 @@ class Evaluation:
                 issues_by_row.setdefault(row_index[iss.row], []).append(d)
         self.issues_by_row = issues_by_row
         schools = self._rows(issues_by_row) if include_rows else []
-        school_checks = self._schools()
+        school_checks = self._schools() if include_rows else self._schools(only_notable=True)
         self._rows_by_county: dict[str, list[dict]] = {}
         for i in self.notable_rows().tolist():
             r = self.row(i, issues_by_row.get(i))
@@ -185,9 +195,9 @@ class Evaluation:
             inds.append(
                 {
                     "name": d.name,
-                    "value": clean(self.arr(o.value, "row"), n),
-                    "required": clean(self.arr(o.required, "row"), n),
-                    "ratio": clean(self.arr(o.ratio, "row"), n),
+                    "value": clean_array(self.arr(o.value, "row"), n),
+                    "required": clean_array(self.arr(o.required, "row"), n),
+                    "ratio": clean_array(self.arr(o.ratio, "row"), n),
                     "raw": self.arr(o.status, "row"),
                     "final": self.arr(o.final, "row"),
                     "tolerated_by": o.tolerated_by[0] if o.tolerated_by else None,
@@ -211,7 +221,7 @@ class Evaluation:
             "school_name": [x or None for x in names.tolist()] if names is not None else [None] * n,
             "school_type": [TYPE_KEYS[t] if 0 <= t < len(TYPE_KEYS) else None for t in stype.tolist()],
             "stage": [STAGE_KEYS[t] if 0 <= t < len(STAGE_KEYS) else None for t in fr.stage.tolist()],
-            "students": clean(cols.get("students"), n),
+            "students": clean_array(cols.get("students"), n),
         }
         return self._row_cols
 
@@ -223,9 +233,9 @@ class Evaluation:
             s = int(ind["final"][i])
             raw = int(ind["raw"][i])
             res = {
-                "value": ind["value"][i],
-                "required": ind["required"][i],
-                "ratio": ind["ratio"][i],
+                "value": _nn(ind["value"][i]),
+                "required": _nn(ind["required"][i]),
+                "ratio": _nn(ind["ratio"][i]),
                 "met": None if raw in (6, 5, 4) else raw == 1,
                 "status": STATUS_KEY[s],
             }
@@ -240,7 +250,7 @@ class Evaluation:
             "school_name": rc["school_name"][i],
             "school_type": rc["school_type"][i],
             "stage": rc["stage"][i],
-            "students": rc["students"][i],
+            "students": _nn(rc["students"][i]),
             "indicators": indicators,
             "pass": None if rs in (6, 5, 4) else rs == 1,
             "status": STATUS_KEY[rs],
@@ -272,22 +282,28 @@ class Evaluation:
     def _check_arrays(self, d: ast.Decl, level: str) -> dict[str, list]:
         o = self.decl(d.name)
         size = self.frame.size(level)
-        none = [None] * size
         value = self.arr(o.value, level)
         req = self.arr(o.required, level)
         ratio = self.arr(o.ratio, level)
         return {
-            "value": clean(value, size) if value is not None and value.dtype != np.int8 else none,
-            "required": clean(req, size),
-            "ratio": clean(ratio, size),
+            "value": clean_array(value, size) if value is not None and value.dtype != np.int8 else np.full(size, np.nan),
+            "required": clean_array(req, size),
+            "ratio": clean_array(ratio, size),
             "status": self.arr(o.final, level).tolist(),
             "op": _max_or_min(d),
         }
 
-    def _schools(self) -> list[dict]:
+    def _schools(self, only_notable: bool = False) -> list[dict]:
+        """Per-school check results; ``only_notable`` keeps schools with a check not met (for findings)."""
         m, fr = self.model, self.frame
         checks = [d for d in m.decls.values() if d.kind == "check" and d.entity == "school"]
         data = [(d, self._check_arrays(d, "school")) for d in checks]
+        keep = range(fr.n_school)
+        if only_notable:
+            bad = np.zeros(fr.n_school, dtype=bool)
+            for _, a in data:
+                bad |= np.asarray(a["status"]) == 2
+            keep = np.nonzero(bad)[0].tolist()
         cols = fr.rows.columns
         first = fr.school_first
         county = cols["county_code"][first].tolist()
@@ -295,7 +311,7 @@ class Evaluation:
         names = cols["school_name"][first].tolist() if "school_name" in cols else [None] * fr.n_school
         stype = cols["school_type"][first].tolist() if "school_type" in cols else [-1] * fr.n_school
         out = []
-        for j in range(fr.n_school):
+        for j in keep:
             out.append(
                 {
                     "county_code": county[j],
@@ -484,11 +500,11 @@ def _max_or_min(d: ast.Decl) -> str | None:
 def _check_at(d: ast.Decl, a: dict[str, list], i: int, full: bool = False) -> dict:
     """One check's result; ``full`` adds label, part and source (county items, which are few)."""
     s = a["status"][i]
-    value, req = a["value"][i], a["required"][i]
+    value, req = _nn(a["value"][i]), _nn(a["required"][i])
     out = {
         "value": value,
         "required": req,
-        "ratio": a["ratio"][i],
+        "ratio": _nn(a["ratio"][i]),
         "status": STATUS_KEY[s],
     }
     if s == 2 and value is not None and req is not None:

@@ -18,23 +18,49 @@ import numpy as np
 
 from .assemble import STATUS_KEY, Evaluation
 
+try:  # orjson writes a whole float column in C; the standard library is the fallback
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
+
 
 def _js(values: list) -> np.ndarray:
-    """JSON text of each value (str, None, bool, float, int), escaping each distinct value once."""
-    memo: dict = {}
-    out = []
-    for v in values:
-        key = (type(v), v)
-        t = memo.get(key)
-        if t is None:
-            t = memo[key] = json.dumps(v, ensure_ascii=False, allow_nan=False)
-        out.append(t)
-    return np.array(out, dtype=object)
+    """JSON text of each value (str or None): one encoder call for the whole column.
+
+    Splitting the encoded array on its separator is safe: inside an encoded
+    string every quote is escaped, so '","' only occurs between elements.
+    """
+    if not values:
+        return np.array([], dtype=object)
+    if any(v is None for v in values):
+        texts = [None if v is None else v for v in values]
+        out = np.array(["null"] * len(values), dtype=object)
+        idx = [i for i, v in enumerate(texts) if v is not None]
+        if idx:
+            out[idx] = _js([texts[i] for i in idx])
+        return out
+    if _orjson is not None:
+        body = _orjson.dumps(values).decode()[2:-2]
+        return np.array(['"' + x + '"' for x in body.split('","')], dtype=object)
+    body = json.dumps(values, ensure_ascii=False)[2:-2]
+    return np.array(['"' + x + '"' for x in body.split('", "')], dtype=object)
 
 
-def _num(values: list) -> np.ndarray:
-    """Floats (None for missing) as JSON numbers, vectorised."""
-    return np.array(["null" if v is None else repr(v) for v in values], dtype=object)
+def _num(values) -> np.ndarray:
+    """Floats (None or NaN for missing) as JSON numbers: one encoder call per column, split on commas."""
+    if len(values) == 0:
+        return np.array([], dtype=object)
+    if isinstance(values, np.ndarray):
+        values = values.astype(np.float64)
+        if _orjson is not None:
+            text = _orjson.dumps(values, option=_orjson.OPT_SERIALIZE_NUMPY).decode()
+            return np.array(text[1:-1].split(","), dtype=object)
+        values = [None if v != v else v for v in values.tolist()]
+    if _orjson is not None:
+        a = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        text = _orjson.dumps(a, option=_orjson.OPT_SERIALIZE_NUMPY).decode()
+        return np.array(text[1:-1].split(","), dtype=object)
+    return np.array(json.dumps(values, allow_nan=False)[1:-1].split(", "), dtype=object)
 
 
 def _status(codes: np.ndarray) -> np.ndarray:
@@ -45,6 +71,64 @@ def _status(codes: np.ndarray) -> np.ndarray:
 def _met(raw: np.ndarray) -> np.ndarray:
     raw = np.asarray(raw)
     return np.where(np.isin(raw, (4, 5, 6)), "null", np.where(raw == 1, "true", "false")).astype(object)
+
+
+def school_checks_json(ev: Evaluation) -> list[str]:
+    """One compact JSON object per school (its whole-school checks), in report order."""
+    fr = ev.frame
+    n = fr.n_school
+    if n == 0:
+        return []
+    cols = fr.rows.columns
+    first = fr.school_first
+    from .assemble import TYPE_KEYS
+
+    names = cols.get("school_name")
+    stype = cols["school_type"][first].tolist() if "school_type" in cols else [-1] * n
+    parts: list = ['{"county_code":', _js(cols["county_code"][first].tolist()), ',"school_code":',
+                   _js(cols["school_code"][first].tolist()), ',"school_name":',
+                   _js([x or None for x in names[first].tolist()] if names is not None else [None] * n),
+                   ',"school_type":', _js([TYPE_KEYS[t] if 0 <= t < len(TYPE_KEYS) else None for t in stype]),
+                   ',"checks":{']
+    checks = [d for d in ev.model.decls.values() if d.kind == "check" and d.entity == "school"]
+    for j, d in enumerate(checks):
+        a = ev._check_arrays(d, "school")
+        parts.append(("," if j else "") + f'"{d.name}":{{"value":')
+        parts += _check_fragments(a, n)
+    parts.append("}}")
+    return _join_rows(parts, n)
+
+
+def _check_fragments(a: dict, n: int) -> list:
+    from .assemble import clean_array
+
+    out: list = [_num(a["value"]), ',"required":', _num(a["required"]), ',"ratio":', _num(a["ratio"]), ',"status":']
+    st = np.asarray(a["status"])
+    out.append(_status(st))
+    extra = np.full(n, "}", dtype=object)
+    key = {"max": "excess", "min": "shortfall"}.get(a["op"])
+    if key is not None:
+        v = np.asarray(a["value"], dtype=np.float64)
+        q = np.asarray(a["required"], dtype=np.float64)
+        diff = v - q if key == "excess" else q - v
+        show = (st == 2) & ~np.isnan(v) & ~np.isnan(q)
+        if show.any():
+            dj = _num(clean_array(diff, n))
+            extra = np.where(show, f',"{key}":' + dj + "}", extra)
+    out.append(extra)
+    return out
+
+
+def _join_rows(parts: list, n: int) -> list[str]:
+    """Merge neighbouring literals, then join each row's fragments once."""
+    cols: list = []
+    for p in parts:
+        if isinstance(p, str) and cols and isinstance(cols[-1], str):
+            cols[-1] += p
+        else:
+            cols.append(p)
+    seqs = [repeat(c, n) if isinstance(c, str) else c.tolist() for c in cols]
+    return ["".join(t) for t in zip(*seqs)]
 
 
 def rows_json(ev: Evaluation, issues_by_row: dict[int, list[dict]] | None = None) -> list[str]:
@@ -91,39 +175,11 @@ def rows_json(ev: Evaluation, issues_by_row: dict[int, list[dict]] | None = None
     lit('},"checks":{')
     for j, (d, a) in enumerate(rc["checks"]):
         lit(("," if j else "") + f'"{d.name}":{{"value":')
-        parts.append(_num(a["value"]))
-        lit(',"required":')
-        parts.append(_num(a["required"]))
-        lit(',"ratio":')
-        parts.append(_num(a["ratio"]))
-        lit(',"status":')
-        st = np.asarray(a["status"])
-        parts.append(_status(st))
-        extra = np.full(n, "}", dtype=object)
-        key = {"max": "excess", "min": "shortfall"}.get(a["op"])
-        if key is not None:
-            v = np.array([np.nan if x is None else x for x in a["value"]], dtype=np.float64)
-            q = np.array([np.nan if x is None else x for x in a["required"]], dtype=np.float64)
-            diff = v - q if key == "excess" else q - v
-            # same rounding as the dict path (12 significant digits)
-            from .assemble import clean
-
-            dj = _num(clean(diff, n))
-            show = (st == 2) & ~np.isnan(v) & ~np.isnan(q)
-            extra = np.where(show, f',"{key}":' + dj + "}", extra)
-        parts.append(extra)
+        parts.extend(_check_fragments(a, n))
     lit('},"errors":')
     errs = np.full(n, "[]", dtype=object)
     for i, lst in issues_by_row.items():
         errs[i] = json.dumps(lst, ensure_ascii=False, separators=(",", ":"))
     parts.append(errs)
     lit("}")
-    # merge neighbouring literals, then join each row's fragments once
-    cols: list = []
-    for p in parts:
-        if isinstance(p, str) and cols and isinstance(cols[-1], str):
-            cols[-1] += p
-        else:
-            cols.append(p)
-    seqs = [repeat(c, n) if isinstance(c, str) else c.tolist() for c in cols]
-    return ["".join(t) for t in zip(*seqs)]
+    return _join_rows(parts, n)

@@ -9,8 +9,9 @@ indentation alone would cost tens of seconds.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
-from ...results.fastjson import rows_json
+from ...results.fastjson import rows_json, school_checks_json
 
 BIG = 2000
 
@@ -20,14 +21,29 @@ class JsonWriter:
     extension = ".json"
     description = "JSON 结果（带版本的模式，见 qbe schema）/ JSON results (versioned schema, see qbe schema)"
 
-    def render(self, evaluation, report: dict, lang: str = "zh") -> str:
+    def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[str]:
         n = report["summary"]["rows"]
         if n <= BIG and len(report["schools"]) == n:
             return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-        marker = "\u0000SCHOOLS\u0000"
+        return self._stream(evaluation, report)
+
+    def _stream(self, evaluation, report: dict) -> Iterator[str]:
+        """Compact JSON in pieces: the two large arrays are built column-wise and never joined whole."""
         shell = dict(report)
-        shell["schools"] = marker
+        shell["schools"] = "\u0000SCHOOLS\u0000"
+        shell["school_checks"] = "\u0000CHECKS\u0000"
         text = json.dumps(shell, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        rows = rows_json(evaluation, getattr(evaluation, "issues_by_row", {}))
-        head, tail = text.split(json.dumps(marker), 1)
-        return head + "[" + ",".join(rows) + "]" + tail + "\n"
+        head, rest = text.split(json.dumps(shell["schools"]), 1)
+        middle, tail = rest.split(json.dumps(shell["school_checks"]), 1)
+        yield head
+        yield from _array(rows_json(evaluation, getattr(evaluation, "issues_by_row", {})))
+        yield middle
+        yield from _array(school_checks_json(evaluation))
+        yield tail + "\n"
+
+
+def _array(items: list[str], chunk: int = 5000) -> Iterator[str]:
+    yield "["
+    for k in range(0, len(items), chunk):
+        yield ("," if k else "") + ",".join(items[k : k + chunk])
+    yield "]"
