@@ -137,9 +137,9 @@ class RunResult:
     data_errors: int
 
 
-def evaluate(model: Model, rows: Table, counties: Table | None, issues: list[DataIssue], plan=None) -> Evaluation:
+def evaluate(model: Model, rows: Table, counties: Table | None, issues: list[DataIssue], plan=None, frame=None) -> Evaluation:
     plan = plan or compile_model(model)
-    frame = build_frame(rows, counties)
+    frame = frame or build_frame(rows, counties)
     values = execute(plan, frame)
     return Evaluation(plan, frame, values, issues, __version__)
 
@@ -178,8 +178,10 @@ def run(
                 county_data, model.county_schema(), ("county_code",), reg, county_sheet, county_columns
             )
             issues = issues + c_issues
+        # grouping codes depend on the data only: factorised once, as part of loading
+        frame = build_frame(rows, counties)
     with t.phase("evaluate"):
-        ev = evaluate(model, rows, counties, issues, plan)
+        ev = evaluate(model, rows, counties, issues, plan, frame)
     with t.phase("write"):
         report = ev.to_dict(include_rows=rows.n <= ROWS_IN_REPORT_DICT)
         written, failed = write_reports(ev, report, formats, output, lang, reg, echo)
