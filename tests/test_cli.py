@@ -166,7 +166,7 @@ def test_standards_and_schema():
     assert res.exit_code == 0 and res.output.startswith("national-2017\t2017\t")
     res = invoke("schema")
     s = json.loads(res.output)
-    assert s["title"] == "qbe report, schema 1.0"
+    assert s["title"] == "qbe report, schema 1.1"
     assert {"standard", "schools", "counties", "errors"} <= set(s["properties"])
 
 

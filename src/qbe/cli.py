@@ -66,9 +66,13 @@ def main() -> None:
 @click.option("--sheet", help="Worksheet of the school table (default: the sheet whose headers match best).")
 @click.option("--county-sheet", help="Worksheet of the county table.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Configuration file (default: qbe.toml or [tool.qbe] found upward).")
+@click.option("--year", type=int, help="Year whose values apply, for standards with yearly targets (default: the data's year).")
+@click.option("--example", is_flag=True, help="Use the standard's bundled example dataset as --data and --county-data.")
+@click.option("--exemptions", type=click.Path(dir_okay=False), help="TOML file of approved exemptions (school or county, item, reason, document, years).")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each phase: load, compile, evaluate, write.")
 @LANG
-def run(standard, data, county_data, formats, output, sheet, county_sheet, config, timings, lang) -> None:
+def run(standard, data, county_data, formats, output, sheet, county_sheet, config, year, example, exemptions, timings,
+        lang) -> None:
     """Evaluate a school dataset against a standard and write the reports.
 
     \b
@@ -88,14 +92,28 @@ def run(standard, data, county_data, formats, output, sheet, county_sheet, confi
         fmts = [f.strip() for f in formats.split(",")] if formats else cfg.formats
         if not standard:
             raise _usage("缺少 --standard（或配置文件中的 standard）", "missing --standard (or 'standard' in the configuration file)")
+        if example:
+            data, county_data = _example_files(standard)
         if not data:
             raise _usage("缺少 --data（学校数据文件）", "missing --data (the school table)")
         res = do_run(standard, data, county_data, fmts, output or cfg.output, lang, sheet or cfg.sheet,
-                     county_sheet or cfg.county_sheet, cfg.columns, cfg.county_columns, echo=click.echo)
+                     county_sheet or cfg.county_sheet, cfg.columns, cfg.county_columns, echo=click.echo, year=year,
+                     exemptions=exemptions)
     except QbeError as e:
         _fail(e, lang or "zh")
         return
     _after_run(res, timings, lang)
+
+
+def _example_files(standard: str) -> tuple[str, str | None]:
+    from .standards import resolve
+
+    ex = resolve(standard).example_dir
+    schools = ex / "schools.csv"
+    if not schools.is_file():
+        raise _usage(f"标准 {standard} 没有附带示例数据", f"standard {standard} ships no example dataset")
+    county = ex / "counties.csv"
+    return str(schools), str(county) if county.is_file() else None
 
 
 def _after_run(res, timings: bool, lang: str) -> None:
@@ -135,6 +153,7 @@ def check(files, lang) -> None:
       qbe check rulesets/national-2017.qbe --lang en
     """
     from .pipeline import check_file
+    from .plugins import registry
 
     lang = lang or "zh"
     errors = warnings = 0
@@ -143,7 +162,7 @@ def check(files, lang) -> None:
             click.echo(f"{f}: {'找不到文件' if lang == 'zh' else 'file not found'}", err=True)
             errors += 1
             continue
-        _, diags, sources = check_file(f)
+        _, diags, sources = check_file(f, registry())
         for d in diags:
             click.echo(d.render(lang, sources))
             errors += d.is_error
@@ -158,9 +177,10 @@ def check(files, lang) -> None:
 @click.option("--standard", "-s", default="national-2017", show_default=True, help="Which standard's example to run.")
 @click.option("--format", "-f", "formats", default="terminal", show_default=True, help="Report formats, comma-separated.")
 @click.option("--output", "-o", type=click.Path(file_okay=False), help="Folder for report files.")
+@click.option("--year", type=int, help="Year whose values apply, for standards with yearly targets.")
 @click.option("--timings", is_flag=True, help="Print the seconds spent in each phase.")
 @LANG
-def demo(standard, formats, output, timings, lang) -> None:
+def demo(standard, formats, output, year, timings, lang) -> None:
     """Run a standard on its bundled example dataset (a fictional county) and print the report.
 
     \b
@@ -174,14 +194,11 @@ def demo(standard, formats, output, timings, lang) -> None:
     lang = lang or "zh"
     try:
         info = resolve(standard)
-        ex = info.example_dir
-        schools = ex / "schools.csv"
-        if not schools.is_file():
-            raise _usage(f"标准 {standard} 没有附带示例数据", f"standard {standard} ships no example dataset")
-        county = ex / "counties.csv"
-        click.echo(("示例数据（虚构区县）：" if lang == "zh" else "example data (a fictional county): ") + str(ex), err=True)
-        res = do_run(str(info.path), str(schools), str(county) if county.is_file() else None,
-                     [f.strip() for f in formats.split(",")], output, lang, echo=click.echo)
+        schools, county = _example_files(standard)
+        click.echo(("示例数据（虚构区县）：" if lang == "zh" else "example data (a fictional county): ") + str(info.example_dir),
+                   err=True)
+        res = do_run(str(info.path), schools, county, [f.strip() for f in formats.split(",")], output, lang,
+                     echo=click.echo, year=year)
     except QbeError as e:
         _fail(e, lang)
         return
@@ -210,6 +227,102 @@ def standards() -> None:
             title, version = "（规则文件有误 / ruleset has errors）", ""
         example = " [example]" if (s.example_dir / "schools.csv").is_file() else ""
         click.echo(f"{s.id}\t{version}\t{title}\t{s.provider}{example}")
+
+
+@main.command()
+@click.argument("standard")
+@click.option("--markdown", is_flag=True, help="Markdown instead of plain text.")
+def show(standard, markdown) -> None:
+    """Print the resolved standard: every item, its formula, requirements and yearly values,
+    and the file and line each comes from (through every standard it extends).
+
+    \b
+    Example:
+      qbe show national-2019
+    """
+    from .pipeline import load_model
+    from .plugins import registry
+    from .versions import show as render
+
+    try:
+        model = load_model(standard, registry())
+    except QbeError as e:
+        _fail(e, "zh")
+        return
+    click.echo(render(model, markdown), nl=False)
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--markdown", is_flag=True, help="Markdown instead of plain text.")
+def diff(old, new, markdown) -> None:
+    """What changed from one standard to another, item by item: added, removed, changed
+    (with old and new values, per stage and year).
+
+    \b
+    Example:
+      qbe diff national-2017 national-2019 --markdown > changes.md
+    """
+    from .pipeline import load_model
+    from .plugins import registry
+    from .versions import diff_text
+
+    try:
+        reg = registry()
+        a, b = load_model(old, reg), load_model(new, reg)
+    except QbeError as e:
+        _fail(e, "zh")
+        return
+    click.echo(diff_text(a, b, markdown), nl=False)
+
+
+@main.command()
+@click.option("--standards", "-s", "specs", required=True,
+              help="Comma-separated standards to compare; add @YEAR to pin a year (qiantang-2022@2023).")
+@click.option("--data", "-d", help="School table.")
+@click.option("--county-data", "-c", help="County table.")
+@click.option("--example", is_flag=True, help="Use the first standard's bundled example data.")
+@click.option("--markdown", is_flag=True, help="Markdown instead of plain text.")
+@click.option("--json", "as_json", is_flag=True, help="The comparison as JSON.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of the terminal.")
+def compare(specs, data, county_data, example, markdown, as_json, output) -> None:
+    """Evaluate the same data under two or more standards (or years) and show which verdicts
+    change, for which counties and schools, and which rule made the difference.
+
+    \b
+    Example:
+      qbe compare --standards national-2017,national-2019 --data schools.xlsx --county-data county.xlsx
+      qbe compare --standards qiantang-2022@2022,qiantang-2022@2024 --example
+    """
+    from .compare import compare_reports, compare_text, run_many
+
+    try:
+        parsed = []
+        for spec in [x.strip() for x in specs.split(",") if x.strip()]:
+            std, _, y = spec.partition("@")
+            parsed.append((std, int(y) if y else None))
+        if len(parsed) < 2:
+            raise _usage("至少需要两个标准（或年份）", "give at least two standards (or years)")
+        if example:
+            data, county_data = _example_files(parsed[0][0])
+        if not data:
+            raise _usage("缺少 --data（或 --example）", "missing --data (or --example)")
+        result = compare_reports(run_many(parsed, data, county_data))
+    except QbeError as e:
+        _fail(e, "zh")
+        return
+    except ValueError:
+        _fail(_usage("年份须为整数，如 qiantang-2022@2023", "a year must be a whole number, as in qiantang-2022@2023"), "zh")
+        return
+    text = json.dumps(result, ensure_ascii=False, indent=2) + "\n" if as_json else compare_text(result, markdown)
+    if output:
+        from .plugins import atomic_write
+
+        atomic_write(Path(output), text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 @main.command()

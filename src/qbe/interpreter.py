@@ -87,6 +87,7 @@ class Oracle:
     rows: list[dict[str, Any]]  #: per row: field → exact value / category code index / text
     counties: dict[str, dict[str, Any]]
     memo: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)  #: param name → ParamValue in force
 
     # ---------------------------------------------------------------- entities
     def row_entity(self, i: int) -> Entity:
@@ -185,6 +186,8 @@ class Oracle:
                 return self.field_value(n, ent)
             if n in self.model.lets:
                 return self.num(self.model.lets[n].expr, ent if ent.level == ROW else ent)
+            if n in self.model.params:
+                return Fraction(self.params[n].text.rstrip("%")) / (100 if self.params[n].text.endswith("%") else 1)
             d = self.model.decls[n]
             res = self.decl(n, self.lift(ent, decl_level(d)))
             if res["value"] is None and d.value is None:
@@ -248,6 +251,8 @@ class Oracle:
         aggregate = f in ("sum", "mean", "count", "share", "cv", "wmean") or (f in ("min", "max") and len(args) == 1)
         if not aggregate:
             xs = [self.num(a, ent) for a in args]
+            if f == "coalesce":
+                return next((x for x in xs if x is not None), None)
             if any(x is None for x in xs):
                 return None
             if f == "min":
@@ -451,6 +456,12 @@ class Oracle:
                 s = _apply(app, s)
                 if app != MET:
                     value = required = ratio = None
+            for cond, _ in d.exempt:
+                if self.st(cond, ent) == MET and s != NA:
+                    s = EXEMPT
+            for cond, _ in d.tolerate:
+                if self.st(cond, ent) == MET and s == NOT_MET:
+                    s = TOL
             out.update(value=value, required=required, ratio=ratio, status=s)
         out["final"] = out["status"]
         self.memo[key] = out

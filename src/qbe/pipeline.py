@@ -7,6 +7,8 @@ the same steps. Every user-facing failure is a :class:`~qbe.errors.QbeError`.
 from __future__ import annotations
 
 import time
+
+import numpy as np
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,23 +52,85 @@ class Timings:
 # ---------------------------------------------------------------------------- rulesets
 
 
-def check_file(path: str | Path) -> tuple[Model | None, list[Diagnostic], dict[str, str]]:
-    """Parse and check one ruleset file; never raises for problems in the file."""
+def _finder(reg: Registry | None):
+    from .standards import installed
+
+    extra = reg.rulesets if reg else None
+
+    def find(std_id: str) -> Path | None:
+        for s in installed(extra):
+            if s.id == std_id:
+                return s.path
+        return None
+
+    def known() -> list[str]:
+        return [s.id for s in installed(extra)]
+
+    return find, known
+
+
+def check_file(path: str | Path, reg: Registry | None = None) -> tuple[Model | None, list[Diagnostic], dict[str, str]]:
+    """Parse (with everything it extends) and check one ruleset file; never raises for problems in it."""
+    from .semantics.inherit import load_standard
+
+    find, known = _finder(reg)
     try:
-        rs = parse_file(path)
+        rs = load_standard(path, find, known)
     except RulesetError as e:
         return None, e.diagnostics, e.sources
     model, diags = check_ruleset(rs)
-    return model, diags, {rs.file: rs.text}
+    return model, diags, dict(rs.sources)
 
 
 def load_model(standard: str, reg: Registry | None = None) -> Model:
     """A checked model for a standard id or a ruleset path; RulesetError lists every problem."""
     info = resolve(standard, reg.rulesets if reg else None)
-    model, diags, sources = check_file(info.path)
+    model, diags, sources = check_file(info.path, reg)
     if model is None:
         raise RulesetError(diags, sources)
     return model
+
+
+def choose_year(model: Model, year: int | None, rows: Table | None = None) -> int | None:
+    """The year whose values apply: ``--year``, else the data's ``year`` column, else none needed.
+
+    A standard with yearly values and no year to go by, or a year it does not
+    cover, is a usage error that lists the years it does cover.
+    """
+    if year is None and rows is not None and "year" in rows.columns:
+        col = rows.columns["year"]
+        seen = sorted({int(v) for v in col[~np.isnan(col)].tolist()}) if col.dtype.kind == "f" else []
+        if len(seen) == 1:
+            year = seen[0]
+        elif len(seen) > 1:
+            raise UsageError(
+                f"数据中有多个年度（{', '.join(map(str, seen))}），请用 --year 指定一个",
+                f"the data holds several years ({', '.join(map(str, seen))}); choose one with --year",
+            )
+    if not model.params and model.standard.years is None:
+        return year
+    keys = model.years()
+    covered = model.standard.years
+    span_text = f"{covered[0]}–{covered[1]}" if covered else "、".join(keys)
+    if year is None:
+        raise UsageError(
+            f"标准 {model.id} 按年度取值（{span_text}），请用 --year 指定年份",
+            f"standard {model.id} has values by year ({span_text.replace('、', ', ')}); choose one with --year",
+        )
+    if covered and not covered[0] <= year <= covered[1]:
+        raise UsageError(
+            f"标准 {model.id} 只适用于 {covered[0]}–{covered[1]} 年，不含 {year} 年",
+            f"standard {model.id} covers {covered[0]}–{covered[1]}, not {year}",
+        )
+    try:
+        model.param_values(year)
+    except LookupError as e:
+        names = ", ".join(e.args[0])
+        raise UsageError(
+            f"标准 {model.id} 在 {year} 年尚无取值：{names}（有取值的年份：{span_text}）",
+            f"standard {model.id} has no value in {year} for: {names} (years with values: {span_text})",
+        ) from None
+    return year
 
 
 # ---------------------------------------------------------------------------- data
@@ -157,6 +221,8 @@ def run(
     county_columns: dict[str, str] | None = None,
     reg: Registry | None = None,
     echo=print,
+    year: int | None = None,
+    exemptions: str | Path | None = None,
 ) -> RunResult:
     t = Timings()
     reg = reg or registry()
@@ -169,7 +235,6 @@ def run(
         )
     with t.phase("compile"):
         model = load_model(standard, reg)
-        plan = compile_model(model)
     with t.phase("load"):
         rows, issues = load_table(data, model.row_schema(), ("school_code", "stage"), reg, sheet, columns)
         counties = None
@@ -180,8 +245,18 @@ def run(
             issues = issues + c_issues
         # grouping codes depend on the data only: factorised once, as part of loading
         frame = build_frame(rows, counties)
+    with t.phase("compile"):
+        year = choose_year(model, year, rows)
+        plan = compile_model(model, year)
+    applied: list[dict] = []
+    if exemptions:
+        from .exemptions import resolve as resolve_exemptions
+
+        with t.phase("load"):
+            frame.approved, applied = resolve_exemptions(exemptions, model, frame, year)
     with t.phase("evaluate"):
         ev = evaluate(model, rows, counties, issues, plan, frame)
+        ev.exemptions = applied
     with t.phase("write"):
         report = ev.to_dict(include_rows=rows.n <= ROWS_IN_REPORT_DICT)
         written, failed = write_reports(ev, report, formats, output, lang, reg, echo)

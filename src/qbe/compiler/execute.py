@@ -151,6 +151,16 @@ def execute(plan: Plan, frame: Frame) -> list[np.ndarray]:
             if got is None:
                 got = cv_memo[node.args] = k.weighted_cv(a[0], a[1], frame.row_cs, frame.n_cs, a[2])
             v = got[("wcv", "wcv_mean", "wcv_count").index(op)]
+        elif op == "exempt_if":
+            c, st = np.asarray(a[0]), np.asarray(a[1])
+            v = np.where((c == k.MET) & (st != k.NA), k.EXEMPT, st).astype(np.int8)
+        elif op == "tolerate_if":
+            c, st = np.asarray(a[0]), np.asarray(a[1])
+            v = np.where((c == k.MET) & (st == k.NOT_MET), k.TOLERATED, st).astype(np.int8)
+        elif op == "approved":
+            mask = frame.approved.get(p)
+            st = np.asarray(a[0])
+            v = st if mask is None else np.where(mask & (st != k.NA), k.EXEMPT, st).astype(np.int8)
         elif op == "apportion":
             v = _apportion(frame, a, p)
         elif op == "mean_of":
@@ -168,6 +178,12 @@ def _fn(name: str, a: list) -> np.ndarray:
         return np.maximum.reduce(np.broadcast_arrays(*a))
     if name == "abs":
         return np.abs(a[0])
+    if name == "coalesce":
+        # the first argument that is not missing, row by row
+        out = np.asarray(a[0], dtype=np.float64)
+        for b in a[1:]:
+            out = np.where(np.isnan(out), b, out)
+        return out
     if name == "ceil":
         # a quotient like 24/12 may land a hair above 2; snap to the nearest integer first
         x = np.asarray(a[0], dtype=np.float64)

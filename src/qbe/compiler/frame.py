@@ -8,7 +8,7 @@ so grouping costs one sort per key for the whole run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,8 @@ class Frame:
     cs_county: np.ndarray
     cs_stage: np.ndarray
     bad_rows: np.ndarray
+    #: item name → mask of approved exemptions at the item's level (see qbe.exemptions)
+    approved: dict = field(default_factory=dict)
 
     def codes(self, frm: str, to: str) -> np.ndarray:
         """Group codes mapping members at level ``frm`` to groups at level ``to``."""

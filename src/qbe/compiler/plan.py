@@ -50,6 +50,8 @@ class DeclOut:
     #: balance: indicator id → (cv, mean, limit, status, count) node ids; composite node id
     balance: dict[str, tuple[int, int, int | None, int, int]] = field(default_factory=dict)
     composite: int | None = None
+    #: declared exemptions and tolerances: (kind, condition status node, reason)
+    reasons: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -58,14 +60,17 @@ class Plan:
     nodes: list[Node]
     decls: dict[str, DeclOut]
     lets: dict[str, int]
+    year: int | None = None
+    params: dict[str, ast.ParamValue] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.nodes)
 
 
 class _Builder:
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, params: dict[str, ast.ParamValue] | None = None) -> None:
         self.m = model
+        self.params = params or {}
         self.nodes: list[Node] = []
         self.index: dict[Node, int] = {}
         self.decls: dict[str, DeclOut] = {}
@@ -171,6 +176,8 @@ class _Builder:
                 return self.at(self.field(n), ctx)
             if n in self.m.lets:
                 return self.at(self.let(n), ctx)
+            if n in self.m.params:
+                return self.const(self.params[n].value)
             if n in self.m.decls:
                 out = self.decl(n)
                 if out.value is None:
@@ -358,6 +365,7 @@ class _Builder:
         level = decl_level(d)
         if d.kind == "balance":
             out = self.balance(d)
+            self._exemptions(d, out, level)
         elif d.kind in ("rule", "verdict"):
             assert d.when is not None
             s = self.at(self.st(d.when, level), level)
@@ -365,6 +373,7 @@ class _Builder:
             if d.applies is not None:
                 s = self.node("applies", (self.st(d.applies, level), s), None, level)
             out = DeclOut(name, d.kind, level, s, s)
+            self._exemptions(d, out, level)
         else:
             value = required = ratio = check = status = None
             parts = []
@@ -397,12 +406,28 @@ class _Builder:
                 if ratio is not None:
                     ratio = self.node("mask_na", (app, self.at(ratio, level)), None, level)
             out = DeclOut(name, d.kind, level, status, status, value, required, ratio, app, check)
+        self._exemptions(d, out, level)
         self.decls[name] = out
         if d.kind == "indicator" and name in self.tolerators:
             rules = tuple(self.decl(r).status for r in self.tolerators[name])
             out.final = self.node("tolerate", (out.status, *rules), None, level)
             out.tolerated_by = tuple(self.tolerators[name])
         return out
+
+    def _exemptions(self, d: ast.Decl, out: DeclOut, level: str) -> None:
+        """Declared exemptions and tolerances, then approved exemptions (data), on the status."""
+        s = out.status
+        for cond, reason in d.exempt:
+            c = self.st(cond, level)
+            out.reasons.append(("exempt", c, reason))
+            s = self.node("exempt_if", (c, s), None, level)
+        for cond, reason in d.tolerate:
+            c = self.st(cond, level)
+            out.reasons.append(("tolerate", c, reason))
+            s = self.node("tolerate_if", (c, s), None, level)
+        if d.kind != "verdict":
+            s = self.node("approved", (s,), d.name, level)
+        out.status = out.final = s
 
     def _materialise(self, s: int, level: str) -> int:
         """A constant status still needs one entry per row/group of its level."""
@@ -472,11 +497,22 @@ def _walk(e: ast.Expr):
                     yield from _walk(x)
 
 
-def compile_model(model: Model) -> Plan:
-    b = _Builder(model)
+def compile_model(model: Model, year: int | None = None) -> Plan:
+    """Compile for one year: values keyed by year are fixed to those in force then.
+
+    Without a year, a standard with yearly values takes its latest ones (used
+    where no data is judged, e.g. to inspect a plan); runs always pass a year.
+    """
+    if model.params:
+        if year is None:
+            year = max(v.start[0] for p in model.params.values() for v in p.values)
+        params = model.param_values(year)
+    else:
+        params = {}
+    b = _Builder(model, params)
     for name in model.order:
         if name in model.lets:
             b.let(name)
         else:
             b.decl(name)
-    return Plan(model, b.nodes, b.decls, b.lets)
+    return Plan(model, b.nodes, b.decls, b.lets, year, params)

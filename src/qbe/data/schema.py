@@ -109,6 +109,8 @@ STRUCTURAL_ROW_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("school_name", FieldType.TEXT, "学校名称", Level.ROW, optional=True),
     FieldSpec("school_type", FieldType.CATEGORY, "学校类型", Level.SCHOOL, values=SCHOOL_TYPES),
     FieldSpec("stage", FieldType.CATEGORY, "学段", Level.ROW, values=STAGES),
+    FieldSpec("year", FieldType.NUMBER, "年度", Level.ROW, aliases=("统计年度", "学年"), minimum=1990, maximum=2100,
+              optional=True),
 )
 
 #: Columns the engine needs in every county table.

@@ -149,12 +149,15 @@ class Labelled:
 class Standard:
     id: str
     span: Span
+    extends: str | None = None
+    extends_span: Span | None = None
     title: str | None = None
     version: int | None = None
     source: str | None = None
     effective: str | None = None
     stages: tuple[Labelled, ...] = ()
     parts: tuple[Labelled, ...] = ()
+    years: tuple[int, int] | None = None  #: the years the standard covers, if it says
 
 
 @dataclass(frozen=True)
@@ -238,12 +241,76 @@ class Decl:
     indicators: tuple[Name, ...] = ()
     weight: Name | None = None
     composite: str | None = None
+    exempt: tuple[tuple[Expr, str], ...] = ()  #: (condition, reason): status 'exempt' where it holds
+    tolerate: tuple[tuple[Expr, str], ...] = ()  #: (condition, reason): a shortfall is 'tolerated' where it holds
+    score_weight: float | None = None  #: weight in a composite score
     clause_spans: tuple[tuple[str, Span], ...] = ()
+
+    def has(self, clause: str) -> bool:
+        return any(k == clause for k, _ in self.clause_spans)
+
+    def clause_span(self, clause: str) -> Span | None:
+        for k, sp in self.clause_spans:
+            if k == clause:
+                return sp
+        return None
+
+
+@dataclass(frozen=True)
+class ParamValue:
+    key: str  #: a year ("2023") or an effective date ("2023-09-01")
+    value: float
+    text: str
+    span: Span
+    source: str | None = None
+    source_tag: str | None = None
+
+    @property
+    def start(self) -> tuple[int, int, int]:
+        """(year, month, day) from which this value applies."""
+        if "-" in self.key:
+            y, m, d = (int(x) for x in self.key.split("-"))
+            return (y, m, d)
+        return (int(self.key), 1, 1)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A value that changes with time: ``param cv_limit "…" { 2022: 0.45 2023: 0.35 }``."""
+
+    name: str
+    label: str
+    values: tuple[ParamValue, ...]
+    span: Span
+    percent: bool = False
+
+
+@dataclass(frozen=True)
+class Override:
+    """``override indicator x { require … source "…" }`` in a standard that extends another."""
+
+    kind: str
+    name: str
+    span: Span
+    name_span: Span
+    label: str | None = None
+    decl: Decl | None = None  #: the clauses given (a partial declaration)
+    let_expr: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Remove:
+    kind: str
+    name: str
+    span: Span
+    name_span: Span
+    source: str | None = None
+    source_tag: str | None = None
 
 
 @dataclass(frozen=True)
 class Ruleset:
-    """One parsed file."""
+    """One parsed file, or a standard resolved with everything it inherits."""
 
     file: str
     text: str
@@ -251,3 +318,10 @@ class Ruleset:
     inputs: tuple[Inputs, ...]
     lets: tuple[Let, ...]
     decls: tuple[Decl, ...]
+    params: tuple[Param, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    removes: tuple[Remove, ...] = ()
+    #: every file this ruleset was built from (path → text), the file itself included
+    sources: tuple[tuple[str, str], ...] = ()
+    #: name → what each file in the chain did to it: (action, span, source)
+    provenance: tuple[tuple[str, tuple[tuple[str, Span, str | None], ...]], ...] = ()

@@ -23,7 +23,7 @@ from . import ast
 KEYWORDS = (
     "standard title version source effective stages parts inputs let indicator check rule balance "
     "aggregate item verdict value require unit applies when part info note indicators weight composite "
-    "per aliases range optional evidence whole_school apportion by weights plus values and or not in if then else at least of rest all any none yes no"
+    "per aliases range optional evidence whole_school apportion by weights plus values extends override remove param exempt tolerate years and or not in if then else at least of rest all any none yes no"
 ).split()
 
 
@@ -189,6 +189,9 @@ class _Builder(Transformer):
     def std_effective(self, c):
         return ("effective", str(c[0]))
 
+    def std_years(self, c):
+        return ("years", (int(c[0]), int(c[1])))
+
     def std_stages(self, c):
         return ("stages", tuple(c))
 
@@ -196,7 +199,14 @@ class _Builder(Transformer):
         return ("parts", tuple(c))
 
     def standard(self, c):
-        return ast.Standard(id=str(c[0]), span=self._tspan(c[0]), **dict(c[1:]))
+        ext = c[1]
+        return ast.Standard(
+            id=str(c[0]),
+            span=self._tspan(c[0]),
+            extends=str(ext) if ext is not None else None,
+            extends_span=self._tspan(ext) if ext is not None else None,
+            **dict(c[2:]),
+        )
 
     # -- inputs
     def string_list(self, c):
@@ -316,6 +326,22 @@ class _Builder(Transformer):
         return ("note", _unquote(c[0]), self._span(meta))
 
     @v_args(meta=True)
+    def c_when(self, meta, c):
+        return ("when", c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def c_exempt(self, meta, c):
+        return ("exempt", ((c[0], _unquote(c[1])),), self._span(meta))
+
+    @v_args(meta=True)
+    def c_tolerate(self, meta, c):
+        return ("tolerate", ((c[0], _unquote(c[1])),), self._span(meta))
+
+    @v_args(meta=True)
+    def c_weight(self, meta, c):
+        return ("score_weight", float(c[0]), self._span(meta))
+
+    @v_args(meta=True)
     def b_indicators(self, meta, c):
         return ("indicators", c[0], self._span(meta))
 
@@ -337,8 +363,8 @@ class _Builder(Transformer):
             spans.append((key, span))
             if key == "source":
                 kw["source"], kw["source_tag"] = val
-            elif key == "requires":
-                kw["requires"] = kw.get("requires", ()) + val
+            elif key in ("requires", "exempt", "tolerate"):
+                kw[key] = kw.get(key, ()) + val
             else:
                 kw[key] = val
         return ast.Decl(
@@ -361,7 +387,7 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def rule_decl(self, meta, c):
-        return self._decl("rule", meta, c[0], c[1], c[3:], entity="row", when=c[2])
+        return self._decl("rule", meta, c[0], c[1], c[2:], entity="row")
 
     @v_args(meta=True)
     def aggregate(self, meta, c):
@@ -377,7 +403,49 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def verdict(self, meta, c):
-        return self._decl("verdict", meta, c[0], c[1], c[3:], entity="county", when=c[2])
+        return self._decl("verdict", meta, c[0], c[1], c[2:], entity="county")
+
+    # -- versions
+    def decl_kind(self, c):
+        return str(c[0])
+
+    @v_args(meta=True)
+    def neg_number(self, meta, c):
+        return ast.Num(self._span(meta), -float(c[0]), "-" + str(c[0]))
+
+    @v_args(meta=True)
+    def param_value(self, meta, c):
+        key, num, src, tag = c
+        return ast.ParamValue(str(key), num.value, num.text, self._span(meta),
+                              _unquote(src) if src is not None else None, tag)
+
+    @v_args(meta=True)
+    def param(self, meta, c):
+        values = tuple(c[2:])
+        return ast.Param(str(c[0]), _unquote(c[1]), values, self._tspan(c[0]),
+                         percent=any(v.text.endswith("%") for v in values))
+
+    @v_args(meta=True)
+    def override(self, meta, c):
+        kind, name, label, *clauses = c
+        partial = self._decl(kind, meta, name, label if label is not None else '""', clauses)
+        return ast.Override(kind, str(name), self._span(meta), self._tspan(name),
+                            _unquote(label) if label is not None else None, partial)
+
+    @v_args(meta=True)
+    def override_let(self, meta, c):
+        name, label, expr = c
+        return ast.Override("let", str(name), self._span(meta), self._tspan(name),
+                            _unquote(label) if label is not None else None, None, expr)
+
+    @v_args(meta=True)
+    def remove(self, meta, c):
+        kind, name, *clauses = c
+        src = tag = None
+        for key, val, _ in clauses:
+            if key == "source":
+                src, tag = val
+        return ast.Remove(kind, str(name), self._span(meta), self._tspan(name), src, tag)
 
     def start(self, c):
         return c
@@ -493,7 +561,7 @@ def parse_text(text: str, file: str = "<ruleset>") -> ast.Ruleset:
             {file: text},
         ) from None
     standard = None
-    inputs, lets, decls = [], [], []
+    inputs, lets, decls, params, overrides, removes = [], [], [], [], [], []
     extra_std: list[ast.Standard] = []
     for it in items:
         if isinstance(it, ast.Standard):
@@ -505,9 +573,16 @@ def parse_text(text: str, file: str = "<ruleset>") -> ast.Ruleset:
             inputs.append(it)
         elif isinstance(it, ast.Let):
             lets.append(it)
+        elif isinstance(it, ast.Param):
+            params.append(it)
+        elif isinstance(it, ast.Override):
+            overrides.append(it)
+        elif isinstance(it, ast.Remove):
+            removes.append(it)
         else:
             decls.append(it)
-    rs = ast.Ruleset(file, text, standard, tuple(inputs), tuple(lets), tuple(decls))
+    rs = ast.Ruleset(file, text, standard, tuple(inputs), tuple(lets), tuple(decls), tuple(params),
+                     tuple(overrides), tuple(removes), ((file, text),))
     if extra_std:
         s = extra_std[0]
         raise RulesetError(

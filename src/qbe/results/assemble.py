@@ -81,6 +81,7 @@ class Evaluation:
     issues: list[DataIssue] = field(default_factory=list)
     qbe_version: str = ""
     files: list[str] = field(default_factory=list)
+    exemptions: list[dict] = field(default_factory=list)  #: approved exemptions applied
 
     @property
     def model(self):
@@ -101,6 +102,30 @@ class Evaluation:
     def status(self, name: str) -> np.ndarray:
         d = self.decl(name)
         return self.arr(d.final, d.level)
+
+    def reasons(self, name: str, level: str) -> np.ndarray | None:
+        """Per entity, why the item is exempt or tolerated (None where it is not, or no reason is known)."""
+        o = self.decl(name)
+        size = self.frame.size(level)
+        final = self.arr(o.final, level)
+        out = None
+        for kind, cond, reason in o.reasons:
+            c = self.arr(cond, level)
+            want = 4 if kind == "exempt" else 3
+            hit = (c == 1) & (final == want)
+            if hit.any():
+                if out is None:
+                    out = np.full(size, None, dtype=object)
+                out[hit & (out == None)] = reason  # noqa: E711
+        mask = self.frame.approved.get(name)
+        if mask is not None:
+            docs = [f"{e['reason']}（{e['document']}）" for e in self.exemptions if e["item"] == name]
+            hit = mask & (final == 4)
+            if hit.any():
+                if out is None:
+                    out = np.full(size, None, dtype=object)
+                out[hit & (out == None)] = "；".join(docs)  # noqa: E711
+        return out
 
     def resource_rule(self) -> str | None:
         """The row rule that uses 'rest >= p%': the school-stage pass rule shown as ``pass``."""
@@ -156,6 +181,7 @@ class Evaluation:
                 "ruleset_hash": m.ruleset_hash(),
                 "files": [f.rsplit("/", 1)[-1] for f in sorted(m.sources)],
                 "stages": {st.name: st.label for st in m.stages},
+                "year": self.plan.year,
                 "parts": dict(m.parts),
                 "items": {
                     d.name: {
@@ -180,6 +206,7 @@ class Evaluation:
             "counties": counties,
             "errors": errors,
             "warnings": warnings,
+            "exemptions": self.exemptions,
         }
 
     def row_columns(self) -> dict[str, Any]:
@@ -201,6 +228,7 @@ class Evaluation:
                     "raw": self.arr(o.status, "row"),
                     "final": self.arr(o.final, "row"),
                     "tolerated_by": o.tolerated_by[0] if o.tolerated_by else None,
+                    "reason": self.reasons(d.name, "row"),
                 }
             )
         rule = self.resource_rule()
@@ -239,8 +267,10 @@ class Evaluation:
                 "met": None if raw in (6, 5, 4) else raw == 1,
                 "status": STATUS_KEY[s],
             }
-            if s == 3:
+            if s == 3 and not (ind["reason"] is not None and ind["reason"][i] is not None):
                 res["tolerated_by"] = ind["tolerated_by"]
+            if ind["reason"] is not None and ind["reason"][i] is not None:
+                res["reason"] = ind["reason"][i]
             indicators[ind["name"]] = res
         rs = int(rc["rule_status"][i])
         return {
@@ -291,6 +321,7 @@ class Evaluation:
             "ratio": clean_array(ratio, size),
             "status": self.arr(o.final, level).tolist(),
             "op": _max_or_min(d),
+            "reason": self.reasons(d.name, level),
         }
 
     def _schools(self, only_notable: bool = False) -> list[dict]:
@@ -507,6 +538,8 @@ def _check_at(d: ast.Decl, a: dict[str, list], i: int, full: bool = False) -> di
         "ratio": _nn(a["ratio"][i]),
         "status": STATUS_KEY[s],
     }
+    if a.get("reason") is not None and a["reason"][i] is not None:
+        out["reason"] = a["reason"][i]
     if s == 2 and value is not None and req is not None:
         if a["op"] == "max":
             out["excess"] = _f(value - req)

@@ -105,6 +105,9 @@ def _check_fragments(a: dict, n: int) -> list:
     out: list = [_num(a["value"]), ',"required":', _num(a["required"]), ',"ratio":', _num(a["ratio"]), ',"status":']
     st = np.asarray(a["status"])
     out.append(_status(st))
+    if a.get("reason") is not None:
+        out.append(np.array(["" if r is None else ',"reason":' + json.dumps(r, ensure_ascii=False) for r in a["reason"]],
+                            dtype=object))
     extra = np.full(n, "}", dtype=object)
     key = {"max": "excess", "min": "shortfall"}.get(a["op"])
     if key is not None:
@@ -163,7 +166,14 @@ def rows_json(ev: Evaluation, issues_by_row: dict[int, list[dict]] | None = None
         lit(',"status":')
         parts.append(_status(ind["final"]))
         tol = json.dumps(ind["tolerated_by"], ensure_ascii=False)
-        parts.append(np.where(np.asarray(ind["final"]) == 3, f',"tolerated_by":{tol}}}', "}").astype(object))
+        fin = np.asarray(ind["final"])
+        tail = np.where(fin == 3, f',"tolerated_by":{tol}}}', "}").astype(object)
+        if ind["reason"] is not None:
+            has = np.array([r is not None for r in ind["reason"]])
+            rj = np.array([',"reason":' + json.dumps(r, ensure_ascii=False) + "}" if r is not None else "" for r in ind["reason"]],
+                          dtype=object)
+            tail = np.where(has, rj, tail)
+        parts.append(tail)
     lit('},"pass":')
     parts.append(_met(rc["rule_status"]))
     lit(',"status":')

@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+#: 1.0 first release; 1.1 adds standard.year, exemptions, and "reason" on exempt or tolerated results
 
 StatusKey = Literal["met", "not_met", "tolerated", "exempt", "not_applicable", "not_assessed"]
 
@@ -44,6 +45,7 @@ class StandardRef(_Model):
     files: list[str] = Field(default_factory=list)
     stages: dict[str, str] = Field(default_factory=dict)
     parts: dict[str, str] = Field(default_factory=dict)
+    year: int | None = Field(None, description="the year whose values applied (standards with yearly values)")
     items: dict[str, ItemInfo] = Field(default_factory=dict)
 
 
@@ -61,6 +63,7 @@ class IndicatorResult(_Model):
     met: bool | None = Field(description="value meets the requirement on its own (null: not assessed)")
     status: StatusKey
     tolerated_by: str | None = Field(None, description="the rule that tolerates a shortfall, when status is tolerated")
+    reason: str | None = Field(None, description="why the item is exempt or tolerated (declared or approved exemption)")
 
 
 class CheckResult(_Model):
@@ -75,6 +78,7 @@ class CheckResult(_Model):
     shortfall: float | None = Field(None, description="how far below a minimum")
     evidence: dict[str, str] | None = Field(None, description="evidence notes of material checks")
     inputs: dict[str, float | None] | None = Field(None, description="county figures a condition-style item reads")
+    reason: str | None = Field(None, description="why the item is exempt or tolerated")
     part: str | None = None
     source: str | None = None
 
@@ -170,6 +174,23 @@ class Summary(_Model):
     verdicts: dict[str, int]
 
 
+class ExemptionApplied(_Model):
+    """An approved exemption from the exemptions file, as applied."""
+
+    item: str
+    label: str
+    school_code: str | None = None
+    county_code: str | None = None
+    stage: str | None = None
+    reason: str
+    document: str
+    valid_from: int | None = None
+    valid_to: int | None = None
+    applies_to: int = Field(description="rows, schools or counties it applied to")
+    file: str
+    line: int
+
+
 class Report(_Model):
     """The whole result of one evaluation run."""
 
@@ -182,3 +203,4 @@ class Report(_Model):
     counties: list[CountyResult]
     errors: list[DataIssueOut]
     warnings: list[DataIssueOut] = Field(default_factory=list)
+    exemptions: list[ExemptionApplied] = Field(default_factory=list)

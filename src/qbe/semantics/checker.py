@@ -25,19 +25,19 @@ from ..language import ast
 from .model import COUNTY, CS, ROW, SCHOOL, Model, decl_level
 from .types import Dim, Type, field_type, finer
 
-ELEMENTWISE = {"min", "max", "abs", "ceil", "floor", "round", "per100"}
+ELEMENTWISE = {"min", "max", "abs", "ceil", "floor", "round", "per100", "coalesce"}
 AGGREGATES = {"sum", "mean", "min", "max", "count", "share", "cv", "wmean"}
 FUNCTIONS = sorted(ELEMENTWISE | AGGREGATES | {"all", "any", "none"})
 
 #: Clauses each kind of declaration may use.
 ALLOWED = {
-    "indicator": {"value", "requires", "unit", "source", "applies", "part", "info", "note"},
-    "check": {"value", "requires", "check", "unit", "source", "applies", "part", "info", "note"},
-    "rule": {"source", "applies", "part", "note"},
-    "aggregate": {"value", "requires", "check", "unit", "source", "part", "info", "note"},
-    "balance": {"indicators", "weight", "requires", "composite", "source", "part", "note", "info"},
-    "item": {"value", "requires", "check", "unit", "source", "part", "info", "note", "applies"},
-    "verdict": {"source", "note"},
+    "indicator": {"value", "requires", "unit", "source", "applies", "part", "info", "note", "exempt", "tolerate", "score_weight"},
+    "check": {"value", "requires", "check", "unit", "source", "applies", "part", "info", "note", "exempt", "tolerate", "score_weight"},
+    "rule": {"when", "source", "applies", "part", "note"},
+    "aggregate": {"value", "requires", "check", "unit", "source", "part", "info", "note", "score_weight"},
+    "balance": {"indicators", "weight", "requires", "composite", "source", "part", "note", "info", "exempt"},
+    "item": {"value", "requires", "check", "unit", "source", "part", "info", "note", "applies", "exempt", "tolerate", "score_weight"},
+    "verdict": {"when", "source", "note"},
 }
 
 KIND_ZH = {
@@ -72,6 +72,7 @@ class _Checker:
         self.fields: dict[str, FieldSpec] = {}
         self.field_spans: dict[str, Span] = {}
         self.lets: dict[str, ast.Let] = {}
+        self.params: dict[str, ast.Param] = {}
         self.decls: dict[str, ast.Decl] = {}
         self.deps: dict[str, set[str]] = {}
         self.used_fields: set[str] = set()
@@ -146,13 +147,35 @@ class _Checker:
             if self._taken(let.name, let.span):
                 continue
             self.lets[let.name] = let
+        for p in self.rs.params:
+            if self._taken(p.name, p.span):
+                continue
+            self.params[p.name] = p
+            self.param(p)
         for d in self.rs.decls:
             if self._taken(d.name, d.name_span):
                 continue
             self.decls[d.name] = d
 
+    def param(self, p: ast.Param) -> None:
+        seen: dict[tuple, ast.ParamValue] = {}
+        for v in p.values:
+            try:
+                start = v.start
+            except ValueError:
+                self.bag.error("bad_date", v.span, f"'{v.key}' 不是有效的年份或日期", f"'{v.key}' is not a valid year or date")
+                continue
+            if start in seen:
+                self.bag.error("duplicate_year", v.span, f"'{p.name}' 的 {v.key} 取值写了两次",
+                               f"'{p.name}' has two values for {v.key}")
+            seen[start] = v
+        kinds = {v.text.endswith("%") for v in p.values}
+        if len(kinds) > 1:
+            self.bag.error("mixed_percent", p.span, f"'{p.name}' 的取值有的写成百分数、有的不是，请统一",
+                           f"'{p.name}' mixes percentages and plain numbers; write them all one way")
+
     def _taken(self, name: str, span: Span) -> bool:
-        if name in self.fields or name in self.lets or name in self.decls:
+        if name in self.fields or name in self.lets or name in self.decls or name in self.params:
             self._dup(name, span)
             return True
         return False
@@ -163,6 +186,8 @@ class _Checker:
             first = self.lets[name].span
         if first is None and name in self.decls:
             first = self.decls[name].name_span
+        if first is None and name in self.params:
+            first = self.params[name].span
         where = f"（首次声明于 {first}）" if first else ""
         where_en = f" (first declared at {first})" if first else ""
         self.bag.error(
@@ -247,8 +272,20 @@ class _Checker:
         if d.kind == "balance":
             self.balance(d)
             return
+        for cond, _reason in (*d.exempt, *d.tolerate):
+            self.expect_status(cond, level)
         if d.kind in ("rule", "verdict"):
-            assert d.when is not None
+            if d.when is None:
+                self.bag.error(
+                    "missing_when",
+                    d.name_span,
+                    f"{KIND_ZH[d.kind]} '{d.name}' 缺少 when 条件",
+                    f"{d.kind} '{d.name}' has no 'when' condition",
+                    "写 when 条件，例如 when at least 6 of [a, b, …], rest >= 85%。",
+                    "write its condition, e.g. when at least 6 of [a, b, …], rest >= 85%.",
+                )
+                self.types[d.name] = Type("status", level=level)
+                return
             self.expect_status(d.when, level)
             self.types[d.name] = Type("status", level=level)
             return
@@ -370,6 +407,9 @@ class _Checker:
         elif n in self.lets:
             self._dep(n)
             t = self._let_type(n)
+        elif n in self.params:
+            p = self.params[n]
+            t = Type("num", Dim() if p.percent else None, percent=p.percent)
         elif n in self.decls:
             self._dep(n)
             d = self.decls[n]
@@ -380,7 +420,7 @@ class _Checker:
                 vt = self._decl_value_type(n)
                 t = Type(vt.kind, vt.dim, vt.percent, vt.category, level=lvl)
         else:
-            cands = [*self.fields, *self.lets, *self.decls]
+            cands = [*self.fields, *self.lets, *self.params, *self.decls]
             self._unknown(n, e.span, cands, "名称", "name")
             return None
         self._level_ok(n, t.level, e.span, ctx, in_agg)
@@ -492,7 +532,7 @@ class _Checker:
     def _elementwise(self, e: ast.Call, ctx, in_agg) -> Type:
         f, args = e.func, e.args
         arity = {"min": (2, 99), "max": (2, 99), "abs": (1, 1), "ceil": (1, 1), "floor": (1, 1),
-                 "round": (1, 2), "per100": (2, 2)}[f]
+                 "round": (1, 2), "per100": (2, 2), "coalesce": (2, 99)}[f]
         types = [self.expr(a, ctx, in_agg=in_agg) for a in args]
         for a, t in zip(args, types):
             if t.kind != "num":
@@ -503,7 +543,7 @@ class _Checker:
         level = "const"
         for t in types:
             level = finer(level, t.level) if t.level in ("const", "county", "school", "row") else t.level
-        if f in ("min", "max"):
+        if f in ("min", "max", "coalesce"):
             out = types[0]
             for a, t in zip(args[1:], types[1:]):
                 out = self.compatible(out, t, a, e.span, "比较", "compared")
@@ -807,7 +847,9 @@ class _Checker:
             decls=self.decls,
             order=order,
             types=self.types,
-            sources={self.rs.file: self.rs.text},
+            sources=dict(self.rs.sources) or {self.rs.file: self.rs.text},
+            params=self.params,
+            provenance=dict(self.rs.provenance),
         )
 
 

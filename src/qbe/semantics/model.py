@@ -44,6 +44,30 @@ class Model:
     order: list[str]  #: lets and decls, dependencies first
     types: dict[str, Type] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    params: dict[str, ast.Param] = field(default_factory=dict)
+    #: name → (action, span, source) for every file in the chain that touched it
+    provenance: dict[str, tuple] = field(default_factory=dict)
+
+    def years(self) -> list[str]:
+        """Every year or date some value of this standard is keyed by."""
+        return sorted({v.key for p in self.params.values() for v in p.values})
+
+    def param_values(self, year: int) -> dict[str, ast.ParamValue]:
+        """The value of every param in force in ``year`` (the latest starting on or before 31 Dec).
+
+        Raises ``LookupError`` naming the params that have no value yet in that year.
+        """
+        out: dict[str, ast.ParamValue] = {}
+        missing = []
+        for p in self.params.values():
+            valid = [v for v in p.values if v.start <= (year, 12, 31)]
+            if not valid:
+                missing.append(p.name)
+                continue
+            out[p.name] = max(valid, key=lambda v: v.start)
+        if missing:
+            raise LookupError(missing)
+        return out
 
     @property
     def id(self) -> str:
