@@ -8,8 +8,8 @@ a province needs before adopting a variant of the national standard.
 
 from __future__ import annotations
 
-from .pipeline import choose_year, evaluate, load_model, load_table
 from .compiler import build_frame, compile_model
+from .pipeline import choose_year, evaluate, load_model, load_table
 from .plugins import Registry, registry
 
 STATUS_ZH = {"met": "达标", "not_met": "未达标", "tolerated": "容许", "exempt": "豁免",

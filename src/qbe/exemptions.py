@@ -74,7 +74,7 @@ def load(path: str | Path) -> tuple[list[Approved], list[DataIssue]]:
     for k, e in enumerate(entries):
         line = lines[k] if k < len(lines) else None
 
-        def bad(code, zh, en, column=None, value=None):
+        def bad(code, zh, en, column=None, value=None, line=line):
             issues.append(DataIssue(code, zh, en, str(p), None, line, column, value))
 
         unknown = set(e) - KEYS

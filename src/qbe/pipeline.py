@@ -7,12 +7,12 @@ the same steps. Every user-facing failure is a :class:`~qbe.errors.QbeError`.
 from __future__ import annotations
 
 import time
-
-import numpy as np
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from . import __version__
 from .compiler import build_frame, compile_model, execute
@@ -22,7 +22,6 @@ from .data.table import DataIssue, Table
 from .data.validate import known_headers, validate_sheet
 from .diagnostics import Diagnostic
 from .errors import DataError, RulesetError, UsageError
-from .language.parser import parse_file
 from .plugins import Registry, atomic_write, registry
 from .results.assemble import Evaluation
 from .semantics import Model, check_ruleset

@@ -67,7 +67,7 @@ def _load(path, find, known, bag: DiagnosticBag, sources: dict[str, str], chain:
     if std is None or std.extends is None:
         for o in rs.overrides:
             bag.error("override_without_parent", o.span, "只有 extends 其他标准的文件才能写 override",
-                      "only a standard that extends another can override", f"在 standard 中写 extends 上级标准编号。",
+                      "only a standard that extends another can override", "在 standard 中写 extends 上级标准编号。",
                       "add 'extends <parent id>' to the standard header.")
         for r in rs.removes:
             bag.error("override_without_parent", r.span, "只有 extends 其他标准的文件才能写 remove",
