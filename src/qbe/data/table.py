@@ -61,7 +61,7 @@ class DataIssue:
     def render(self, lang: str = "zh") -> str:
         msg = self.message_zh if lang == "zh" else self.message_en
         value = "" if self.value is None else f" (值/value: {self.value!r})"
-        return f"{self.location()}: {self.severity}: {msg}{value}"
+        return f"{self.location()}: {self.severity}[{self.code}]: {msg}{value}"
 
 
 @dataclass

@@ -77,7 +77,7 @@ def _load(path, find, known, bag: DiagnosticBag, sources: dict[str, str], chain:
         cyc = " → ".join((*chain, std.id, std.extends))
         bag.error("extends_cycle", std.extends_span, f"标准继承出现循环：{cyc}", f"standards extend each other in a circle: {cyc}")
         return None
-    parent_path = find(std.extends)
+    parent_path = _sibling(Path(path), std.extends) or find(std.extends)
     if parent_path is None:
         ids = known() if known else []
         close = difflib.get_close_matches(std.extends, ids, n=1)
@@ -94,6 +94,22 @@ def _load(path, find, known, bag: DiagnosticBag, sources: dict[str, str], chain:
     if parent is None:
         return None
     return _merge(parent, rs, bag, sources)
+
+
+def _sibling(path: Path, std_id: str) -> Path | None:
+    """A parent standard in the same folder as the file that extends it (a province's own set)."""
+    import re
+
+    pattern = re.compile(r"^\s*standard\s+" + re.escape(std_id) + r"\b", re.M)
+    for p in sorted(path.parent.glob("*.qbe")):
+        if p.resolve() == path.resolve():
+            continue
+        try:
+            if pattern.search(p.read_text(encoding="utf-8")):
+                return p
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
 
 
 def _provenance_of(rs: ast.Ruleset) -> dict[str, tuple]:
