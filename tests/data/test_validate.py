@@ -635,7 +635,7 @@ def test_issues_carry_their_location_and_are_ordered() -> None:
     for found in issues:
         assert (found.source, found.sheet) == ("returns.xlsx", "学校")
         assert found.message_zh and found.message_en
-    assert issues[1].render("en").startswith("returns.xlsx[学校]:7 列/column '在校生数': error:")
+    assert issues[1].render("en").startswith("returns.xlsx[学校]:7 列/column '在校生数': error[not_a_number]:")
     assert table.bad_rows.tolist() == [True, True]
     assert table.sheet == "学校"
 
