@@ -125,7 +125,7 @@ def test_unreadable_data_file_is_a_clear_error(tmp_path):
 
 
 def test_unknown_standard_suggests(tmp_path):
-    res = invoke("run", "-s", "national-2071", "-d", "x.csv", "--lang", "en")
+    res = invoke("run", "-s", "nationl-2017", "-d", "x.csv", "--lang", "en")
     assert res.exit_code == ExitCode.USAGE
     assert "did you mean 'national-2017'" in res.output.lower()
 

@@ -86,7 +86,7 @@ def test_override_without_source_and_redeclaration(tmp_path):
 
 
 def test_unknown_parent_and_cycle(tmp_path):
-    c = write(tmp_path, "c.qbe", 'standard c-1 extends national-2071 { version 2021 }\n')
+    c = write(tmp_path, "c.qbe", 'standard c-1 extends nationl-2017 { version 2021 }\n')
     _, diags, _ = check_file(c)
     (d,) = [x for x in diags if x.is_error]
     assert d.code == "unknown_standard" and (d.span.line, d.span.column) == (1, 22)
