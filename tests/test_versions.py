@@ -223,3 +223,38 @@ def test_show_diff_compare_national_views(tmp_path):
     (row,) = [s for s in out["schools"] if s["school_name"] == "长桥小学"]
     assert row["differences"] == [{"item": "teaching_area_per_student",
                                    "statuses": {"national-2017": "tolerated", "prov-1": "met"}}]
+
+
+GRADED = """standard g-1 { version 2020 stages { primary "小学" } parts { q "质量" } }
+inputs county {
+  x: percent "入园率" range 0..1
+  y: percent "覆盖率" range 0..1
+  z: number "生态得分" range 0..100
+}
+item a "毛入园率" { value = x grades { 合格 >= 85%, 基本合格 >= 80%, 不合格 } weight 30 part q }
+item b "覆盖率" { value = y grades { 合格 >= 80%, 基本合格 >= 75%, 不合格 } weight 70 part q }
+item eco "生态监测" { value = z grades { A >= 90 B >= 80 C >= 60 D } }
+aggregate s "综合得分" per county { value = weighted score of part q info }
+aggregate t "加权合计" per county { value = weighted sum of [a, b] info }
+verdict v "结论" { grades { 合格 when graded 不合格 == 0 and graded 基本合格 in part q == 0, 基本合格 when graded 不合格 == 0, 不合格 } }
+"""
+
+
+def test_grades_at_band_boundaries_three_levels_and_weights(tmp_path):
+    p = write(tmp_path, "g.qbe", GRADED)
+    write(tmp_path, "s.csv", "county_code,school_code,school_type,stage\n1,A,primary,primary\n")
+    # boundaries: 85% exactly is 合格; 80% exactly is 基本合格; 90 exactly is A; 89.99 is B; 60 is C; 59.9 is D
+    write(tmp_path, "c.csv", "county_code,x,y,z\n1,85%,0.8,90\n2,0.8,0.9,89.99\n3,0.79,0.9,60\n4,0.9,0.9,59.9\n")
+    res = CliRunner().invoke(main, ["run", "-s", str(p), "-d", str(tmp_path / "s.csv"), "-c", str(tmp_path / "c.csv"),
+                                    "-f", "json", "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    cs = {c["county_code"]: c for c in json.loads((tmp_path / "o" / "g-1.json").read_text(encoding="utf-8"))["counties"]}
+    grade = {k: ({i: it["grade"] for i, it in c["items"].items()}, c["grades"]["v"], c["verdict"]) for k, c in cs.items()}
+    assert grade["1"] == ({"a": "合格", "b": "合格", "eco": "A"}, "合格", "met")
+    assert grade["2"] == ({"a": "基本合格", "b": "合格", "eco": "B"}, "基本合格", "tolerated")
+    assert grade["3"] == ({"a": "不合格", "b": "合格", "eco": "C"}, "不合格", "not_met")
+    # the verdict counts 不合格 / 基本合格 grades; eco's letter grade D is not one of them
+    assert grade["4"] == ({"a": "合格", "b": "合格", "eco": "D"}, "合格", "met")
+    # weighted score of part q: (30 × 0.85 + 70 × 0.8) / 100 = 0.815 ; weighted sum: 30 × 0.85 + 70 × 0.8 = 81.5
+    assert cs["1"]["aggregates"]["s"]["all"]["value"] == pytest.approx(0.815)
+    assert cs["1"]["aggregates"]["t"]["all"]["value"] == pytest.approx(81.5)

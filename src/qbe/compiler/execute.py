@@ -161,6 +161,18 @@ def execute(plan: Plan, frame: Frame) -> list[np.ndarray]:
             mask = frame.approved.get(p)
             st = np.asarray(a[0])
             v = st if mask is None else np.where(mask & (st != k.NA), k.EXEMPT, st).astype(np.int8)
+        elif op == "grade":
+            v = _grade(a, p, frame.size(node.level))
+        elif op == "grade_status":
+            g = np.asarray(a[0])
+            v = np.where(g < 0, k.UNKNOWN, np.where(g == 0, k.MET, np.where(g == p - 1, k.NOT_MET, k.TOLERATED)))
+            v = v.astype(np.int8)
+        elif op == "count_grade":
+            gs = [np.asarray(x) for x in a]
+            v = sum(((g == i).astype(np.float64) for g, i in zip(gs, p)), np.zeros(np.shape(gs[0])))
+            v = np.where(np.any([g < 0 for g in gs], axis=0), np.nan, v)
+        elif op == "weighted":
+            v = _weighted(a, p)
         elif op == "apportion":
             v = _apportion(frame, a, p)
         elif op == "mean_of":
@@ -197,6 +209,49 @@ def _fn(name: str, a: list) -> np.ndarray:
         digits = int(a[1]) if len(a) > 1 else 0
         return np.round(a[0], digits)
     raise AssertionError(name)  # pragma: no cover
+
+
+def _grade(conds: list, has_fallback: bool, n: int) -> np.ndarray:
+    """Index of the first band whose condition is met; -1 where an earlier band is undecided.
+
+    With no fallback band, an entity meeting none of the bands is ungraded (-1).
+    """
+    out = np.full(n, -1, dtype=np.int16)
+    decided = np.zeros(n, dtype=bool)
+    for i, c in enumerate(conds):
+        c = np.broadcast_to(np.asarray(c), (n,))
+        hit = ~decided & ((c == k.MET) | (c == k.TOLERATED))
+        out[hit] = i
+        unknown = ~decided & ~hit & (c != k.NOT_MET) & (c != k.NA)
+        decided |= hit | unknown
+    if has_fallback:
+        out[~decided] = len(conds)
+    return out
+
+
+def _weighted(a: list, p: tuple) -> np.ndarray:
+    """Σ wᵢvᵢ (sum) or Σ wᵢvᵢ / Σ wᵢ (score). A judged item without a value counts 100 when
+    met, tolerated or exempt and 0 when not met; not applicable items leave the sum and its weights."""
+    kind, weights, numeric = p
+    shape = np.broadcast(*[np.asarray(x) for x in a]).shape if a else ()
+    total = np.zeros(shape)
+    wsum = np.zeros(shape)
+    unknown = np.zeros(shape, dtype=bool)
+    for x, w, num in zip(a, weights, numeric):
+        x = np.broadcast_to(np.asarray(x), shape)
+        if num:
+            v = x.astype(np.float64)
+            unknown |= np.isnan(v)
+            use = ~np.isnan(v)
+        else:
+            v = np.where(np.isin(x, (k.MET, k.TOLERATED, k.EXEMPT)), 100.0, 0.0)
+            unknown |= x == k.UNKNOWN
+            use = x != k.NA
+        total += np.where(use, w * v, 0.0)
+        wsum += np.where(use, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = total / wsum if kind == "score" else total
+    return np.where(unknown, np.nan, out)
 
 
 def _apportion(frame: Frame, a: list, p: tuple) -> np.ndarray:

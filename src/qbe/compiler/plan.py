@@ -52,6 +52,8 @@ class DeclOut:
     composite: int | None = None
     #: declared exemptions and tolerances: (kind, condition status node, reason)
     reasons: list[tuple[str, int, str]] = field(default_factory=list)
+    grade: int | None = None  #: grade index per entity (0 = best, -1 = not assessable)
+    grade_labels: tuple[str, ...] = ()
 
 
 @dataclass
@@ -196,6 +198,34 @@ class _Builder:
             return self.node("cond", (t, a, b), None, _join(self.level(t), self.level(a), self.level(b)))
         if isinstance(e, ast.Call):
             return self.call(e, ctx)
+        if isinstance(e, ast.Graded):
+            grades, idx = [], []
+            for d in self.m.decls.values():
+                if not d.grades or d.kind == "verdict" or (e.part is not None and (d.part is None or d.part.name != e.part.name)):
+                    continue
+                if decl_level(d) != ctx:
+                    continue
+                labels = [b.label for b in d.grades]
+                if e.grade.name not in labels:
+                    continue
+                grades.append(self.decl(d.name).grade)
+                idx.append(labels.index(e.grade.name))
+            if not grades:
+                return self.const(0)
+            return self.node("count_grade", tuple(grades), tuple(idx), ctx)
+        if isinstance(e, ast.Weighted):
+            if e.part is not None:
+                members = [d for d in self.m.decls.values() if d.part and d.part.name == e.part.name]
+            else:
+                members = [self.m.decls[n.name] for n in e.names]
+            args, flags, weights = [], [], []
+            for d in members:
+                o = self.decl(d.name)
+                numeric = o.value is not None and self.m.types.get(d.name) is not None and self.m.types[d.name].kind == "num"
+                args.append(self.at(o.value if numeric else o.final, ctx))
+                flags.append(numeric)
+                weights.append(d.score_weight or 0.0)
+            return self.node("weighted", tuple(args), (e.kind, tuple(weights), tuple(flags)), ctx)
         if isinstance(e, ast.Apportion):
             x = self.num(e.amount, ROW)
             by = self.num(e.by, ROW)
@@ -367,12 +397,18 @@ class _Builder:
             out = self.balance(d)
             self._exemptions(d, out, level)
         elif d.kind in ("rule", "verdict"):
-            assert d.when is not None
-            s = self.at(self.st(d.when, level), level)
+            grade = self.grade(d, None, level) if d.grades else None
+            if d.when is None:
+                assert grade is not None
+                s = self.node("grade_status", (grade,), len(d.grades), level)
+            else:
+                s = self.at(self.st(d.when, level), level)
             s = self._materialise(s, level)
             if d.applies is not None:
                 s = self.node("applies", (self.st(d.applies, level), s), None, level)
             out = DeclOut(name, d.kind, level, s, s)
+            if grade is not None:
+                out.grade, out.grade_labels = grade, tuple(b.label for b in d.grades)
             self._exemptions(d, out, level)
         else:
             value = required = ratio = check = status = None
@@ -388,6 +424,9 @@ class _Builder:
             if d.check is not None:
                 check = self.st(d.check, level)
                 parts.append(check)
+            grade = self.grade(d, value, level) if d.grades else None
+            if not parts and grade is not None:
+                parts.append(self.node("grade_status", (grade,), len(d.grades), level))
             if not parts:
                 status = self.const_status(5)  # info only: nothing judged
             elif len(parts) == 1:
@@ -406,6 +445,8 @@ class _Builder:
                 if ratio is not None:
                     ratio = self.node("mask_na", (app, self.at(ratio, level)), None, level)
             out = DeclOut(name, d.kind, level, status, status, value, required, ratio, app, check)
+            if grade is not None:
+                out.grade, out.grade_labels = grade, tuple(b.label for b in d.grades)
         self._exemptions(d, out, level)
         self.decls[name] = out
         if d.kind == "indicator" and name in self.tolerators:
@@ -413,6 +454,19 @@ class _Builder:
             out.final = self.node("tolerate", (out.status, *rules), None, level)
             out.tolerated_by = tuple(self.tolerators[name])
         return out
+
+    def grade(self, d: ast.Decl, value: int | None, level: str) -> int:
+        """Grade index per entity: the first band whose condition holds (0 = best)."""
+        conds = []
+        for b in d.grades:
+            if b.threshold is not None:
+                assert value is not None
+                thr = self.num(b.threshold, level)
+                conds.append(self.node("compare", (self.at(value, level), thr), b.op, level))
+            elif b.condition is not None:
+                conds.append(self.st(b.condition, level))
+        has_fallback = d.grades[-1].threshold is None and d.grades[-1].condition is None
+        return self.node("grade", tuple(self._materialise(c, level) for c in conds), has_fallback, level)
 
     def _exemptions(self, d: ast.Decl, out: DeclOut, level: str) -> None:
         """Declared exemptions and tolerances, then approved exemptions (data), on the status."""

@@ -121,6 +121,32 @@ class QuantifiedRows(Expr):
 
 
 @dataclass(frozen=True)
+class Graded(Expr):
+    """``graded 基本合格 in part quality``: how many items have that grade."""
+
+    grade: Name
+    part: Name | None = None
+
+
+@dataclass(frozen=True)
+class Weighted(Expr):
+    """``weighted score of [a, b]`` (Σ wᵢvᵢ / Σ wᵢ) or ``weighted sum of part p`` (Σ wᵢvᵢ)."""
+
+    kind: str  #: score or sum
+    names: tuple[Name, ...] = ()
+    part: Name | None = None
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    label: str
+    span: Span
+    op: str | None = None  #: value band: "合格 >= 85%"
+    threshold: Expr | None = None
+    condition: Expr | None = None  #: condition band: "合格 when …"
+
+
+@dataclass(frozen=True)
 class Apportion(Expr):
     """``apportion x by students weights { primary 1 junior 1.1 } plus senior_students 1.32``.
 
@@ -244,6 +270,7 @@ class Decl:
     exempt: tuple[tuple[Expr, str], ...] = ()  #: (condition, reason): status 'exempt' where it holds
     tolerate: tuple[tuple[Expr, str], ...] = ()  #: (condition, reason): a shortfall is 'tolerated' where it holds
     score_weight: float | None = None  #: weight in a composite score
+    grades: tuple[GradeBand, ...] = ()  #: best first; the last may have no condition (the fallback)
     clause_spans: tuple[tuple[str, Span], ...] = ()
 
     def has(self, clause: str) -> bool:

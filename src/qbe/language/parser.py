@@ -23,7 +23,7 @@ from . import ast
 KEYWORDS = (
     "standard title version source effective stages parts inputs let indicator check rule balance "
     "aggregate item verdict value require unit applies when part info note indicators weight composite "
-    "per aliases range optional evidence whole_school apportion by weights plus values extends override remove param exempt tolerate years and or not in if then else at least of rest all any none yes no"
+    "per aliases range optional evidence whole_school apportion by weights plus values extends override remove param exempt tolerate years grades graded weighted and or not in if then else at least of rest all any none yes no"
 ).split()
 
 
@@ -340,6 +340,32 @@ class _Builder(Transformer):
     @v_args(meta=True)
     def c_weight(self, meta, c):
         return ("score_weight", float(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def c_grades(self, meta, c):
+        return ("grades", tuple(c), self._span(meta))
+
+    def grade_band(self, c):
+        name = c[0]
+        rest = [x for x in c[1:] if x is not None]
+        sp = self._tspan(name)
+        if not rest:
+            return ast.GradeBand(str(name), sp)
+        if isinstance(rest[0], Token) and rest[0].type == "COMPARATOR":
+            return ast.GradeBand(str(name), sp, OPS[str(rest[0])], rest[1])
+        return ast.GradeBand(str(name), sp, condition=rest[0])
+
+    @v_args(meta=True)
+    def graded(self, meta, c):
+        return ast.Graded(self._span(meta), self._name(c[0]), self._name(c[1]) if c[1] is not None else None)
+
+    @v_args(meta=True)
+    def weighted(self, meta, c):
+        return ast.Weighted(self._span(meta), str(c[0]), c[1])
+
+    @v_args(meta=True)
+    def weighted_part(self, meta, c):
+        return ast.Weighted(self._span(meta), str(c[0]), (), self._name(c[1]))
 
     @v_args(meta=True)
     def b_indicators(self, meta, c):

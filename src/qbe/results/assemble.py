@@ -127,6 +127,15 @@ class Evaluation:
                 out[hit & (out == None)] = "；".join(docs)  # noqa: E711
         return out
 
+    def grade_labels(self, name: str, level: str) -> list | None:
+        """Per entity, the grade label (合格 / 基本合格 …), or None where ungraded."""
+        o = self.decl(name)
+        if o.grade is None:
+            return None
+        g = self.arr(o.grade, level)
+        labels = o.grade_labels
+        return [labels[i] if 0 <= i < len(labels) else None for i in g.tolist()]
+
     def resource_rule(self) -> str | None:
         """The row rule that uses 'rest >= p%': the school-stage pass rule shown as ``pass``."""
         rules = [d for d in self.model.decls.values() if d.kind == "rule"]
@@ -322,6 +331,7 @@ class Evaluation:
             "status": self.arr(o.final, level).tolist(),
             "op": _max_or_min(d),
             "reason": self.reasons(d.name, level),
+            "grade": self.grade_labels(d.name, level),
         }
 
     def _schools(self, only_notable: bool = False) -> list[dict]:
@@ -404,6 +414,7 @@ class Evaluation:
         aggs = [d for d in m.decls.values() if d.kind == "aggregate"]
         parts = {p: self._part_status(p) for p in m.parts}
         verdicts = {d.name: self.status(d.name).tolist() for d in m.of_kind("verdict")}
+        verdict_grades = {d.name: self.grade_labels(d.name, "county") for d in m.of_kind("verdict") if d.grades}
         main = self.county_verdict()
         cnames = self._county_names()
         out = []
@@ -435,6 +446,7 @@ class Evaluation:
                     "parts": {p: STATUS_KEY[int(v[c])] for p, v in parts.items()},
                     "verdicts": {k: STATUS_KEY[v[c]] for k, v in verdicts.items()},
                     "verdict": STATUS_KEY[verdicts[main][c]] if main else "not_assessed",
+                    "grades": {k: v[c] for k, v in verdict_grades.items()},
                 }
             )
         return out
@@ -540,6 +552,8 @@ def _check_at(d: ast.Decl, a: dict[str, list], i: int, full: bool = False) -> di
     }
     if a.get("reason") is not None and a["reason"][i] is not None:
         out["reason"] = a["reason"][i]
+    if a.get("grade") is not None:
+        out["grade"] = a["grade"][i]
     if s == 2 and value is not None and req is not None:
         if a["op"] == "max":
             out["excess"] = _f(value - req)

@@ -108,6 +108,8 @@ def _check_fragments(a: dict, n: int) -> list:
     if a.get("reason") is not None:
         out.append(np.array(["" if r is None else ',"reason":' + json.dumps(r, ensure_ascii=False) for r in a["reason"]],
                             dtype=object))
+    if a.get("grade") is not None:
+        out.append(np.array([',"grade":' + json.dumps(g, ensure_ascii=False) for g in a["grade"]], dtype=object))
     extra = np.full(n, "}", dtype=object)
     key = {"max": "excess", "min": "shortfall"}.get(a["op"])
     if key is not None:

@@ -13,7 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1.1"
-#: 1.0 first release; 1.1 adds standard.year, exemptions, and "reason" on exempt or tolerated results
+#: 1.0 first release; 1.1 adds standard.year, exemptions, "reason" on exempt or tolerated results,
+#: "grade" on graded items and county "grades" for graded verdicts
 
 StatusKey = Literal["met", "not_met", "tolerated", "exempt", "not_applicable", "not_assessed"]
 
@@ -79,6 +80,7 @@ class CheckResult(_Model):
     evidence: dict[str, str] | None = Field(None, description="evidence notes of material checks")
     inputs: dict[str, float | None] | None = Field(None, description="county figures a condition-style item reads")
     reason: str | None = Field(None, description="why the item is exempt or tolerated")
+    grade: str | None = Field(None, description="the grade band reached (合格 / 基本合格 / 不合格, A / B …), for graded items")
     part: str | None = None
     source: str | None = None
 
@@ -164,6 +166,7 @@ class CountyResult(_Model):
     parts: dict[str, StatusKey]
     verdicts: dict[str, StatusKey]
     verdict: StatusKey
+    grades: dict[str, str | None] = Field(default_factory=dict, description="graded verdicts: verdict id → grade label")
     findings: list[Finding] = Field(default_factory=list)
 
 

@@ -30,14 +30,15 @@ AGGREGATES = {"sum", "mean", "min", "max", "count", "share", "cv", "wmean"}
 FUNCTIONS = sorted(ELEMENTWISE | AGGREGATES | {"all", "any", "none"})
 
 #: Clauses each kind of declaration may use.
+_JUDGED = {"value", "requires", "unit", "source", "applies", "part", "info", "note", "exempt", "tolerate", "score_weight", "grades"}
 ALLOWED = {
-    "indicator": {"value", "requires", "unit", "source", "applies", "part", "info", "note", "exempt", "tolerate", "score_weight"},
-    "check": {"value", "requires", "check", "unit", "source", "applies", "part", "info", "note", "exempt", "tolerate", "score_weight"},
+    "indicator": _JUDGED,
+    "check": _JUDGED | {"check"},
     "rule": {"when", "source", "applies", "part", "note"},
-    "aggregate": {"value", "requires", "check", "unit", "source", "part", "info", "note", "score_weight"},
+    "aggregate": (_JUDGED | {"check"}) - {"applies", "exempt", "tolerate"},
     "balance": {"indicators", "weight", "requires", "composite", "source", "part", "note", "info", "exempt"},
-    "item": {"value", "requires", "check", "unit", "source", "part", "info", "note", "applies", "exempt", "tolerate", "score_weight"},
-    "verdict": {"when", "source", "note"},
+    "item": _JUDGED | {"check"},
+    "verdict": {"when", "source", "note", "grades"},
 }
 
 KIND_ZH = {
@@ -274,6 +275,11 @@ class _Checker:
             return
         for cond, _reason in (*d.exempt, *d.tolerate):
             self.expect_status(cond, level)
+        if d.grades:
+            self.grades(d, level)
+        if d.kind == "verdict" and d.when is None and d.grades:
+            self.types[d.name] = Type("status", level=level)
+            return
         if d.kind in ("rule", "verdict"):
             if d.when is None:
                 self.bag.error(
@@ -302,7 +308,8 @@ class _Checker:
                                "a 'require' needs a 'value = …'", "加上 value = 公式。", "add value = <formula>.")
             for r in d.requires:
                 self.requirement(d, r, value_t, level)
-        has_judgement = bool(d.requires) or d.check is not None or (value_t is not None and value_t.kind == "status")
+        has_judgement = (bool(d.requires) or d.check is not None or bool(d.grades)
+                         or (value_t is not None and value_t.kind == "status"))
         if not has_judgement and not d.info:
             if d.value is None:
                 self.bag.error(
@@ -318,6 +325,74 @@ class _Checker:
                                f"indicator '{d.name}' has no requirement", "加上 require primary >= …, junior >= …；仅供参考的写 info。",
                                "add require primary >= …, junior >= …; or mark it info.")
         self.types[d.name] = value_t if value_t is not None else Type("status", level=level)
+
+    def grades(self, d: ast.Decl, level: str) -> None:
+        seen: set[str] = set()
+        value_t = None
+        for i, band in enumerate(d.grades):
+            if band.label in seen:
+                self.bag.error("duplicate_grade", band.span, f"等级 '{band.label}' 写了两次", f"grade '{band.label}' appears twice")
+            seen.add(band.label)
+            last = i == len(d.grades) - 1
+            if band.threshold is None and band.condition is None and not last:
+                self.bag.error("grade_fallback_not_last", band.span, f"没有条件的等级 '{band.label}' 只能放在最后",
+                               f"grade '{band.label}' has no condition, so it must come last")
+            if band.threshold is not None:
+                if d.value is None:
+                    self.bag.error("grade_without_value", band.span, "按数值分等须有 value = …",
+                                   "grade bands on a value need 'value = …'")
+                    continue
+                value_t = value_t or self.expr(d.value, level)
+                t = self.expr(band.threshold, level)
+                if t.kind != "num":
+                    self._type_error(band.threshold.span, t, "数值", "a number")
+                elif value_t.kind == "num":
+                    self.compatible(value_t, t, band.threshold, band.span, "比较", "compared")
+            if band.condition is not None:
+                self.expect_status(band.condition, level)
+
+    def _grade_labels(self, part: str | None) -> set[str]:
+        return {b.label for d in self.decls.values()
+                if d.grades and d.kind != "verdict" and (part is None or (d.part and d.part.name == part))
+                for b in d.grades}
+
+    def _e_Graded(self, e: ast.Graded, ctx, status, in_agg) -> Type:
+        part = e.part.name if e.part is not None else None
+        if part is not None and part not in self.parts:
+            self._unknown(part, e.part.span, self.parts, "部分", "part")
+        labels = self._grade_labels(part)
+        if e.grade.name not in labels:
+            self._unknown(e.grade.name, e.grade.span, labels, "等级", "grade")
+        for d in self.decls.values():
+            if d.grades and d.kind != "verdict" and (part is None or (d.part and d.part.name == part)) \
+                    and decl_level(d) == ctx:
+                self._dep(d.name)
+        return Type("num", Dim(), level=ctx)
+
+    def _e_Weighted(self, e: ast.Weighted, ctx, status, in_agg) -> Type:
+        if e.part is not None:
+            if e.part.name not in self.parts:
+                self._unknown(e.part.name, e.part.span, self.parts, "部分", "part")
+                return Type("num", Dim(), level=ctx)
+            members = [d for d in self.decls.values() if d.part and d.part.name == e.part.name]
+        else:
+            members = []
+            for n in e.names:
+                if n.name not in self.decls:
+                    self._unknown(n.name, n.span, self.decls, "项目", "item")
+                else:
+                    members.append(self.decls[n.name])
+        for d in members:
+            self._dep(d.name)
+            if d.score_weight is None:
+                sp = e.part.span if e.part is not None else next(n.span for n in e.names if n.name == d.name)
+                self.bag.error("no_weight", sp, f"'{d.name}' 没有权重：在其声明中写 weight 数值",
+                               f"'{d.name}' has no weight: add 'weight <number>' to its declaration")
+            if decl_level(d) != ctx:
+                sp = e.part.span if e.part is not None else next(n.span for n in e.names if n.name == d.name)
+                self.bag.error("level_mismatch", sp, f"'{d.name}' 与此处不在同一层级，不能加权合计",
+                               f"'{d.name}' is not computed at the level of this item, so it cannot be weighted here")
+        return Type("num", Dim(), level=ctx)
 
     def balance(self, d: ast.Decl) -> None:
         if not d.indicators:

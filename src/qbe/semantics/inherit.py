@@ -39,6 +39,7 @@ CLAUSE_ATTRS = {
     "exempt": ("exempt",),
     "tolerate": ("tolerate",),
     "score_weight": ("score_weight",),
+    "grades": ("grades",),
 }
 
 Finder = Callable[[str], "Path | None"]

@@ -49,7 +49,8 @@ class MarkdownWriter:
         else:
             out.append(f"对照《{title}》，各项指标全面达标。")
         out.append("")
-        out.append(f"**评估结论：{verdict_line_zh(c)}**（{STATUS_ZH.get(c['verdict'], c['verdict'])}）")
+        grade = next((g for g in c.get("grades", {}).values() if g), None)
+        out.append(f"**评估结论：{grade or verdict_line_zh(c)}**（{STATUS_ZH.get(c['verdict'], c['verdict'])}）")
         out.append("")
         if c["parts"]:
             out += ["| 部分 | 结论 |", "|---|---|"]
@@ -122,7 +123,7 @@ class MarkdownWriter:
                 if it.get("inputs"):
                     value = "；".join(f"{_field_label(m, f)} {_fmt_input(m, f, v)}" for f, v in it["inputs"].items())
                 out.append(f"| {i} | {d.label} | {value} | {fmt_item_value(it['required'], d)} | "
-                           f"{STATUS_ZH[it['status']]} | {_cell(ev)} |")
+                           f"{it.get('grade') or STATUS_ZH[it['status']]} | {_cell(ev)} |")
             out.append("")
         return out
 
