@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from qbe.cli import ExitCode, main
-from qbe.pipeline import check_file, choose_year, load_model
 from qbe.errors import UsageError
+from qbe.pipeline import check_file, choose_year, load_model
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "rulesets" / "examples" / "national-2017"
 
