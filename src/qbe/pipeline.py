@@ -187,6 +187,29 @@ def _failure(name, e):
     return PluginFailure(name, f"{type(e).__name__}: {e}")
 
 
+def stage_issues(model: Model, rows: Table) -> list[DataIssue]:
+    """Rows whose stage the standard does not declare (a kindergarten row in a compulsory
+    dataset, say) are errors: they would otherwise be judged by nothing."""
+    from .data.schema import STAGES
+
+    allowed = [i for i, s in enumerate(STAGES) if s.code in model.stage_names]
+    stage = rows.columns.get("stage")
+    if stage is not None and "stage" not in rows.present and len(allowed) == 1:
+        stage[stage < 0] = allowed[0]  # a one-stage standard: rows without a stage column are that stage
+    if stage is None or rows.n == 0:
+        return []
+    bad = (stage >= 0) & ~np.isin(stage, allowed)
+    out = []
+    names = "、".join(f"{s.label}（{s.name}）" for s in model.stages)
+    for i in np.nonzero(bad)[0].tolist():
+        value = STAGES[int(stage[i])].label
+        out.append(DataIssue("stage_not_in_standard", f"标准 {model.id} 不评估学段“{value}”；可用学段：{names}",
+                             f"standard {model.id} does not judge the stage '{STAGES[int(stage[i])].code}'; its stages: "
+                             f"{', '.join(model.stage_names)}", rows.source, rows.sheet, int(rows.row_numbers[i]), "stage", value))
+        rows.bad_rows[i] = True
+    return out
+
+
 # ---------------------------------------------------------------------------- run
 
 
@@ -242,6 +265,7 @@ def run(
                 county_data, model.county_schema(), ("county_code",), reg, county_sheet, county_columns
             )
             issues = issues + c_issues
+        issues = issues + stage_issues(model, rows)
         # grouping codes depend on the data only: factorised once, as part of loading
         frame = build_frame(rows, counties)
     with t.phase("compile"):

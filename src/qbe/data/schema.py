@@ -94,11 +94,16 @@ SCHOOL_TYPES = (
     CategoryValue("twelve_year", "十二年一贯制", ("十二年一贯制学校",)),
     CategoryValue("complete_middle", "完全中学", ("完中",)),
     CategoryValue("teaching_point", "教学点", ("小学教学点",)),
+    CategoryValue("public_kindergarten", "公办幼儿园", ("公办园",)),
+    CategoryValue("inclusive_private_kindergarten", "普惠性民办幼儿园", ("普惠性民办园",)),
+    CategoryValue("private_kindergarten", "非普惠性民办幼儿园", ("非普惠性民办园", "民办幼儿园")),
 )
 
+#: Every stage a standard may declare; a standard uses the ones in its own ``stages``.
 STAGES = (
     CategoryValue("primary", "小学", ("小学段",)),
     CategoryValue("junior", "初中", ("初中段",)),
+    CategoryValue("kindergarten", "幼儿园", ("学前", "学前教育")),
 )
 
 #: Columns the engine itself needs in every row table, whatever the ruleset.

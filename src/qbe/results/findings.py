@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .assemble import Evaluation
 
 STAGE_ZH = {s.code: s.label for s in STAGES}
-STAGE_EN = {"primary": "primary", "junior": "junior secondary"}
+STAGE_EN = {"primary": "primary", "junior": "junior secondary", "kindergarten": "kindergarten"}
 
 
 def pct_floor(ratio: float) -> int:

@@ -13,6 +13,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from ..data.schema import (
+    STAGES,
     STRUCTURAL_COUNTY_FIELDS,
     STRUCTURAL_ROW_FIELDS,
     CategoryValue,
@@ -107,14 +108,14 @@ class _Checker:
             if s.name in seen:
                 self.bag.error("duplicate_stage", s.span, f"学段 '{s.name}' 重复声明", f"stage '{s.name}' is declared twice")
             seen[s.name] = s.span
-            if s.name not in {"primary", "junior"}:
+            known = [v.code for v in STAGES]
+            if s.name not in known:
                 self.bag.error(
                     "unknown_stage",
                     s.span,
-                    f"学段 '{s.name}' 不在数据的学段取值中（primary 小学、junior 初中）",
-                    f"stage '{s.name}' is not a stage value the data can hold (primary, junior)",
-                    _hint_close(s.name, ["primary", "junior"])[0],
-                    _hint_close(s.name, ["primary", "junior"])[1],
+                    f"学段 '{s.name}' 不在数据的学段取值中（{', '.join(known)}）",
+                    f"stage '{s.name}' is not a stage value the data can hold ({', '.join(known)})",
+                    *_hint_close(s.name, known),
                 )
         self.stages = std.stages
         for p in std.parts:

@@ -82,9 +82,13 @@ class Model:
         return tuple(s.name for s in self.stages)
 
     def row_schema(self) -> TableSchema:
-        return TableSchema(
-            Level.ROW, tuple(f for f in self.fields.values() if f.level in (Level.ROW, Level.SCHOOL))
-        )
+        """The row table's columns; with a single declared stage the stage column may be left out."""
+        import dataclasses
+
+        fields = [f for f in self.fields.values() if f.level in (Level.ROW, Level.SCHOOL)]
+        if len(self.stages) == 1:
+            fields = [dataclasses.replace(f, optional=True) if f.name == "stage" else f for f in fields]
+        return TableSchema(Level.ROW, tuple(fields))
 
     def county_schema(self) -> TableSchema:
         return TableSchema(
