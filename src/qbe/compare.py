@@ -65,8 +65,12 @@ def compare_reports(labelled: list[tuple[str, dict]]) -> dict:
                     st, ind = key.split(".", 1)
                     sts[lab] = c["balance"].get(st, {}).get(ind, {}).get("status", "—")
             if len(set(sts.values())) > 1:
-                label = next((r["standard"]["items"].get(key, {}).get("label") for r in reports
-                              if key in r["standard"]["items"]), key)
+                lookup = key.split(".", 1)[1] if kind == "balance" else key
+                if kind == "part":
+                    label = next((r["standard"]["parts"][key] for r in reports if key in r["standard"]["parts"]), key)
+                else:
+                    label = next((r["standard"]["items"][lookup]["label"] for r in reports
+                                  if lookup in r["standard"]["items"]), key)
                 diffs.append({"kind": kind, "item": key, "label": label, "statuses": sts})
         counties.append({"county_code": code, "county_name": c0["county_name"], "verdicts": verdicts,
                          "changed": len(set(verdicts.values())) > 1, "differences": diffs})
@@ -75,12 +79,14 @@ def compare_reports(labelled: list[tuple[str, dict]]) -> dict:
     for key, s0 in rows[0].items():
         ss = [r.get(key) for r in rows]
         diffs = []
-        names = list(dict.fromkeys(n for s in ss if s for n in (*s["indicators"], *s["checks"])))
+        names = list(dict.fromkeys(n for s in ss if s for n in (*s["indicators"], *s["checks"], *s["rules"])))
         for n in names:
             sts = {}
             for lab, s in zip(labels, ss):
                 if s is None:
                     sts[lab] = "—"
+                elif n in s["rules"]:
+                    sts[lab] = s["rules"][n]
                 else:
                     sts[lab] = (s["indicators"].get(n) or s["checks"].get(n) or {}).get("status", "—")
             if len(set(sts.values())) > 1:

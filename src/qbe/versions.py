@@ -178,6 +178,13 @@ def diff(a: Model, b: Model) -> dict:
         for attr in ("exempt", "tolerate"):
             if getattr(x, attr) != getattr(y, attr):
                 changed.append(Change(n, attr, "; ".join(getattr(x, attr)) or "—", "; ".join(getattr(y, attr)) or "—"))
+    for n in sorted(set(a.lets) | set(b.lets)):
+        old = text_of(a, a.lets[n].expr) if n in a.lets else "—"
+        new = text_of(b, b.lets[n].expr) if n in b.lets else "—"
+        if old != new:
+            prov = b.provenance.get(n, ())
+            src = next((x[2] for x in reversed(prov) if x[2]), None)
+            changed.append(Change(n, "let (formula)", old, new + (f"  ({src})" if src else "")))
     fa, fb = a.fields, b.fields
     inputs_added = [f for n, f in fb.items() if n not in fa]
     inputs_removed = [f for n, f in fa.items() if n not in fb]

@@ -395,7 +395,6 @@ class _Builder:
         level = decl_level(d)
         if d.kind == "balance":
             out = self.balance(d)
-            self._exemptions(d, out, level)
         elif d.kind in ("rule", "verdict"):
             grade = self.grade(d, None, level) if d.grades else None
             if d.when is None:
@@ -409,7 +408,6 @@ class _Builder:
             out = DeclOut(name, d.kind, level, s, s)
             if grade is not None:
                 out.grade, out.grade_labels = grade, tuple(b.label for b in d.grades)
-            self._exemptions(d, out, level)
         else:
             value = required = ratio = check = status = None
             parts = []

@@ -323,6 +323,8 @@ class Override:
     label: str | None = None
     decl: Decl | None = None  #: the clauses given (a partial declaration)
     let_expr: Expr | None = None
+    let_source: str | None = None
+    let_source_tag: str | None = None
 
 
 @dataclass(frozen=True)

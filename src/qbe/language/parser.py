@@ -460,9 +460,10 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def override_let(self, meta, c):
-        name, label, expr = c
+        name, label, expr, src, tag = c
         return ast.Override("let", str(name), self._span(meta), self._tspan(name),
-                            _unquote(label) if label is not None else None, None, expr)
+                            _unquote(label) if label is not None else None, None, expr,
+                            _unquote(src) if src is not None else None, tag)
 
     @v_args(meta=True)
     def remove(self, meta, c):

@@ -87,24 +87,29 @@ def county_findings(ev: Evaluation, county: dict) -> list[dict]:
             if c["status"] == "not_met":
                 d = labels[cid]
                 extra_zh, extra_en = _excess(c, d.unit)
-                out.append(_check_finding(cid, {**c, "label": d.label}, r, f"{where}{d.label} {num(c['value'])}{d.unit or ''}{extra_zh}",
+                shown = "" if c["value"] is None else f" {num(c['value'])}{d.unit or ''}"
+                out.append(_check_finding(cid, {**c, "label": d.label}, r, f"{where}{d.label}{shown}{extra_zh}",
                                           f"{where_en} {cid} {num(c['value'])}{extra_en}"))
     for s in ev._schools_by_county.get(code, []):
         name = s["school_name"] or s["school_code"]
         failing = [k for k, c in s["checks"].items() if c["status"] == "not_met"]
         context = [k for k, c in s["checks"].items() if k not in failing and k not in referenced]
+        used = _fields_of(m)
         for cid in failing:
             c, d = s["checks"][cid], labels[cid]
             extra_zh, extra_en = _excess(c, d.unit)
+            # context: unjudged checks about the same figures (design capacity beside school size)
+            near = [k for k in context if used[k] & used[cid]]
             ctx_zh = "".join(
                 f"（{labels[k].label}）" if s["checks"][k]["status"] == "met"
                 else f"（未满足：{labels[k].label}）" if s["checks"][k]["status"] == "not_met"
                 else f"（{labels[k].label}：{_st_zh(s['checks'][k]['status'])}）"
-                for k in context
+                for k in near
             )
-            ctx_en = "".join(f"; {k}: {s['checks'][k]['status']}" for k in context)
-            out.append(_check_finding(cid, {**c, "label": d.label}, s, f"{name}{d.label} {num(c['value'])}{d.unit or ''}{extra_zh}{ctx_zh}",
-                                      f"{name} {cid} {num(c['value'])}{extra_en}{ctx_en}"))
+            ctx_en = "".join(f"; {k}: {s['checks'][k]['status']}" for k in near)
+            shown = "" if c["value"] is None else f" {num(c['value'])}{d.unit or ''}"
+            out.append(_check_finding(cid, {**c, "label": d.label}, s, f"{name}{d.label}{shown}{extra_zh}{ctx_zh}",
+                                      f"{name} {cid}{'' if c['value'] is None else ' ' + num(c['value'])}{extra_en}{ctx_en}"))
     for stage, inds in county["balance"].items():
         for ind, b in inds.items():
             if b["status"] in ("not_met", "not_assessed"):
@@ -129,23 +134,45 @@ def county_findings(ev: Evaluation, county: dict) -> list[dict]:
         else:
             vals = ""
             if it["value"] is not None and it["required"] is not None:
-                vals = f"（{_fmt_val(it['value'], d)}，要求 {_fmt_val(it['required'], d)}）"
+                vals = f"（{_fmt_val(it['value'], d, m)}，要求 {_fmt_val(it['required'], d, m)}）"
             zh, en = f"{part}“{d.label}”未达标{vals}", f"{iid}: not met"
         out.append({"kind": "item", "item": iid, "label": d.label, "status": it["status"], "value": it["value"],
                     "required": it["required"], "text_zh": zh, "text_en": en})
     return out
 
 
-def _fmt_val(v: float, d) -> str:
-    if d.value is not None and _is_percent(d):
-        return f"{v * 100:g}%"
-    return num(v)
+def _fmt_val(v: float, d, model=None) -> str:
+    if d.value is not None and _is_percent(d, model):
+        return f"{v * 100:.4g}%"
+    return num(v) + (d.unit or "")
 
 
-def _is_percent(d) -> bool:
+def _is_percent(d, model=None) -> bool:
     from ..language import ast
 
+    if model is not None and model.types.get(d.name) is not None and model.types[d.name].percent:
+        return True
     return isinstance(d.value, ast.Name) and any(isinstance(r.threshold, ast.Pct) for r in d.requires)
+
+
+_FIELDS: dict[int, dict[str, frozenset[str]]] = {}
+
+
+def _fields_of(model) -> dict[str, frozenset[str]]:
+    """Input fields each declaration reads (directly)."""
+    key = id(model)
+    if key not in _FIELDS:
+        from ..semantics.checker import iter_names
+
+        out = {}
+        for d in model.decls.values():
+            names = set()
+            for e in (d.value, d.check, d.when):
+                if e is not None:
+                    names.update(n.name for n in iter_names(e) if n.name in model.fields)
+            out[d.name] = frozenset(names)
+        _FIELDS[key] = out
+    return _FIELDS[key]
 
 
 def _excess(c: dict, unit: str | None) -> tuple[str, str]:

@@ -167,8 +167,12 @@ def _merge(parent: ast.Ruleset, child: ast.Ruleset, bag: DiagnosticBag, sources:
             if target is None:
                 _missing(bag, "override", "let", o.name, o.name_span, lets, decls)
                 continue
+            if not o.let_source:
+                bag.error("change_without_source", o.span, f"覆盖 '{o.name}' 须写明依据：source \"…\"",
+                          f"overriding '{o.name}' must state its source: source \"…\"",
+                          "在公式后写 source \"文件及条款\" [V]。", "write source \"…\" [V] after the formula.")
             lets[o.name] = dataclasses.replace(target, expr=o.let_expr, label=o.label or target.label)
-            prov[o.name] = (*prov.get(o.name, ()), ("overridden", o.span, None))
+            prov[o.name] = (*prov.get(o.name, ()), ("overridden: formula", o.span, src_of(o.let_source, o.let_source_tag)))
             continue
         target = decls.get(o.name)
         if target is None or target.kind != o.kind:

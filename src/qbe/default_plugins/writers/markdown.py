@@ -28,6 +28,13 @@ class MarkdownWriter:
         out.append("")
         for c in report["counties"]:
             out += self.county(m, report, c)
+        if report.get("exemptions"):
+            out += ["## 已批准的豁免", "", "| 项目 | 学校/区县 | 学段 | 理由 | 批准文件 | 有效期 |", "|---|---|---|---|---|---|"]
+            for e in report["exemptions"]:
+                period = f"{e['valid_from'] or '…'}–{e['valid_to'] or '…'}"
+                out.append(f"| {e['label']} | {e['school_code'] or e['county_code']} | {e['stage'] or '全部'} | "
+                           f"{_cell(e['reason'])} | {_cell(e['document'])} | {period} |")
+            out.append("")
         if report["errors"]:
             out += ["## 数据问题", "", "| 文件 | 工作表 | 行 | 列 | 值 | 问题 |", "|---|---|---|---|---|---|"]
             for e in report["errors"][:500]:
@@ -49,8 +56,7 @@ class MarkdownWriter:
         else:
             out.append(f"对照《{title}》，各项指标全面达标。")
         out.append("")
-        grade = next((g for g in c.get("grades", {}).values() if g), None)
-        out.append(f"**评估结论：{grade or verdict_line_zh(c)}**（{STATUS_ZH.get(c['verdict'], c['verdict'])}）")
+        out.append(f"**评估结论：{verdict_line_zh(c, m)}**（{STATUS_ZH.get(c['verdict'], c['verdict'])}）")
         out.append("")
         if c["parts"]:
             out += ["| 部分 | 结论 |", "|---|---|"]
@@ -69,12 +75,13 @@ class MarkdownWriter:
         res = c["resources"]
         total = sum(res.values())
         out = ["### 资源配置", ""]
-        out.append(f"共 {total} 个学校（学段）：达标 {res.get('met', 0)}，未达标 {res.get('not_met', 0)}，"
-                   f"未评估 {res.get('not_assessed', 0)}。")
+        counts = "，".join(f"{STATUS_ZH[k]} {n}" for k, n in res.items())
+        out.append(f"共 {total} 个学校（学段）按“{self._rule_label(m)}”判定：{counts}。")
         out.append("")
-        bad = [r for r in rows if any(v["status"] in ("not_met", "tolerated", "not_assessed") for v in r["indicators"].values())]
+        bad = [r for r in rows if any(v["status"] in ("not_met", "tolerated", "not_assessed", "exempt")
+                                      for v in r["indicators"].values())]
         if bad:
-            out += ["| 学校 | 学段 | 指标 | 数值 | 要求 | 达到要求 | 判定 |", "|---|---|---|---|---|---|---|"]
+            out += ["| 学校 | 学段 | 指标 | 数值 | 要求 | 达到要求 | 判定 | 说明 |", "|---|---|---|---|---|---|---|---|"]
             for r in bad:
                 for ind, v in r["indicators"].items():
                     if v["status"] in ("met", "not_applicable"):
@@ -82,9 +89,15 @@ class MarkdownWriter:
                     d = m.decls[ind]
                     pct = f"{pct_floor(v['ratio'])}%" if v["ratio"] is not None else "—"
                     out.append(f"| {r['school_name'] or r['school_code']} | {STAGE_ZH.get(r['stage'] or '', '')} | {d.label} | "
-                               f"{num(v['value'])} {d.unit or ''} | {num(v['required'])} | {pct} | {STATUS_ZH[v['status']]} |")
+                               f"{num(v['value'])} {d.unit or ''} | {num(v['required'])} | {pct} | {STATUS_ZH[v['status']]} | "
+                               f"{_cell(v.get('reason') or '')} |")
             out.append("")
         return out
+
+    @staticmethod
+    def _rule_label(m) -> str:
+        rules = [d for d in m.decls.values() if d.kind == "rule"]
+        return rules[0].label if rules else ""
 
     def balance(self, m, c: dict) -> list[str]:
         if not c["balance"]:
@@ -119,7 +132,7 @@ class MarkdownWriter:
             for i, (iid, it) in enumerate(items, 1):
                 d = m.decls[iid]
                 ev = "；".join(it.get("evidence", {}).values()) if it.get("evidence") else ""
-                value = fmt_item_value(it["value"], d)
+                value = fmt_item_value(it["value"], d, m)
                 if it.get("inputs"):
                     value = "；".join(f"{_field_label(m, f)} {_fmt_input(m, f, v)}" for f, v in it["inputs"].items())
                 out.append(f"| {i} | {d.label} | {value} | {fmt_item_value(it['required'], d)} | "

@@ -70,16 +70,21 @@ def summary_zh(model, county: dict) -> list[str]:
         head = f"“{part}”中“{label}”指标" if part else f"“{label}”"
         ind = [f for f in fs if f["kind"] == "indicator"]
         if ind:
-            names = "、".join(f"{f['school_name'] or f['school_code']}" + (f"（{STAGE_ZH.get(f['stage'], '')}）" if _two_stages(fs, f) else "") for f in ind)
-            pcts = "、".join(f"{pct_floor(f['ratio'])}%" for f in ind if f["ratio"] is not None)
-            each = "分别" if len(ind) > 1 else ""
-            tolerated = all(f["status"] == "tolerated" for f in ind)
-            s = f"{head}，{names}{each}达到指标的{pcts}，未100%达标"
-            if tolerated and ind[0].get("rule"):
-                s += f"，但符合“{labels[ind[0]['rule']].label}”条件"
-            elif ind[0].get("rule"):
-                s += f"，不符合“{labels[ind[0]['rule']].label}”条件"
-            sentences.append(s)
+            pieces = []
+            for group in ([f for f in ind if f["status"] == "tolerated"], [f for f in ind if f["status"] != "tolerated"]):
+                if not group:
+                    continue
+                names = "、".join(f"{f['school_name'] or f['school_code']}"
+                                 + (f"（{STAGE_ZH.get(f['stage'], '')}）" if _two_stages(fs, f) else "") for f in group)
+                pcts = "、".join(f"{pct_floor(f['ratio'])}%" for f in group if f["ratio"] is not None)
+                each = "分别" if len(group) > 1 else ""
+                piece = f"{names}{each}达到指标的{pcts}，未100%达标"
+                rule = group[0].get("rule")
+                if rule:
+                    ok = group[0]["status"] == "tolerated"
+                    piece += f"，{'但符合' if ok else '不符合'}“{labels[rule].label}”条件"
+                pieces.append(piece)
+            sentences.append(f"{head}，" + "；".join(pieces))
             continue
         checks = [f for f in fs if f["kind"] == "check"]
         if checks:
@@ -94,16 +99,30 @@ def _two_stages(fs: list[dict], f: dict) -> bool:
     return sum(1 for g in fs if g["school_code"] == f["school_code"]) > 1
 
 
-def verdict_line_zh(county: dict) -> str:
+def verdict_line_zh(county: dict, model=None) -> str:
+    """The verdict in words: its grade if graded, else the verdict's own label and status."""
     v = county["verdict"]
-    return {"met": "达到优质均衡发展要求", "not_met": "未达到优质均衡发展要求",
-            "not_assessed": "尚不能作出结论（部分项目未评估）"}.get(v, STATUS_ZH.get(v, v))
+    grade = next((g for g in county.get("grades", {}).values() if g), None)
+    if grade:
+        return grade
+    label = None
+    if model is not None:
+        verdicts = [d for d in model.decls.values() if d.kind == "verdict"]
+        label = verdicts[-1].label if verdicts else None
+    word = {"met": "达标", "not_met": "未达标", "not_assessed": "尚不能作出结论（部分项目未评估）"}.get(v, STATUS_ZH.get(v, v))
+    return f"{label}：{word}" if label else word
 
 
-def fmt_item_value(v, d) -> str:
+def fmt_item_value(v, d, model=None) -> str:
+    """A county item's value or requirement with its unit; percentages as percentages."""
     if v is None:
         return "—"
     from ...language import ast
 
     pct = d is not None and d.requires and any(isinstance(r.threshold, ast.Pct) for r in d.requires)
-    return f"{v * 100:.4g}%" if pct else num(v)
+    if model is not None and d is not None and model.types.get(d.name) is not None:
+        pct = pct or model.types[d.name].percent
+    if pct:
+        return f"{v * 100:.4g}%"
+    unit = (d.unit or "") if d is not None else ""
+    return num(v) + unit
