@@ -258,3 +258,20 @@ def test_grades_at_band_boundaries_three_levels_and_weights(tmp_path):
     # weighted score of part q: (30 × 0.85 + 70 × 0.8) / 100 = 0.815 ; weighted sum: 30 × 0.85 + 70 × 0.8 = 81.5
     assert cs["1"]["aggregates"]["s"]["all"]["value"] == pytest.approx(0.815)
     assert cs["1"]["aggregates"]["t"]["all"]["value"] == pytest.approx(81.5)
+
+
+def test_not_applicable_item_gets_no_grade_and_is_not_counted(tmp_path):
+    p = write(tmp_path, "na.qbe", """standard na-1 { version 2020 stages { primary "小学" } }
+inputs county { x: percent "率" range 0..2 }
+item a "A" { applies when x > 90% value = x require >= 85% grades { 合格 >= 85%, 不合格 } }
+verdict v "V" { grades { 合格 when graded 不合格 == 0, 不合格 } }
+""")
+    write(tmp_path, "s.csv", "county_code,school_code,school_type,stage\n1,A,primary,primary\n2,B,primary,primary\n")
+    write(tmp_path, "c.csv", "county_code,x\n1,0.5\n2,1.2\n")  # a rate above 100% is allowed by range 0..2
+    res = CliRunner().invoke(main, ["run", "-s", str(p), "-d", str(tmp_path / "s.csv"), "-c", str(tmp_path / "c.csv"),
+                                    "-f", "json", "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    cs = {c["county_code"]: c for c in json.loads((tmp_path / "o" / "na-1.json").read_text(encoding="utf-8"))["counties"]}
+    assert cs["1"]["items"]["a"]["status"] == "not_applicable" and cs["1"]["items"]["a"]["grade"] is None
+    assert cs["1"]["grades"]["v"] == "合格" and cs["1"]["verdict"] == "met"
+    assert cs["2"]["items"]["a"]["grade"] == "合格" and cs["2"]["items"]["a"]["value"] == 1.2

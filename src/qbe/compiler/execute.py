@@ -163,14 +163,18 @@ def execute(plan: Plan, frame: Frame) -> list[np.ndarray]:
             v = st if mask is None else np.where(mask & (st != k.NA), k.EXEMPT, st).astype(np.int8)
         elif op == "grade":
             v = _grade(a, p, frame.size(node.level))
+        elif op == "grade_applies":
+            app = np.asarray(a[0])
+            v = np.where(app == k.NOT_MET, -2, np.where(app == k.UNKNOWN, -1, a[1])).astype(np.int16)
         elif op == "grade_status":
             g = np.asarray(a[0])
-            v = np.where(g < 0, k.UNKNOWN, np.where(g == 0, k.MET, np.where(g == p - 1, k.NOT_MET, k.TOLERATED)))
+            v = np.where(g == -2, k.NA, np.where(g < 0, k.UNKNOWN,
+                         np.where(g == 0, k.MET, np.where(g == p - 1, k.NOT_MET, k.TOLERATED))))
             v = v.astype(np.int8)
         elif op == "count_grade":
             gs = [np.asarray(x) for x in a]
             v = sum(((g == i).astype(np.float64) for g, i in zip(gs, p)), np.zeros(np.shape(gs[0])))
-            v = np.where(np.any([g < 0 for g in gs], axis=0), np.nan, v)
+            v = np.where(np.any([g == -1 for g in gs], axis=0), np.nan, v)  # -2: not applicable, not counted
         elif op == "weighted":
             v = _weighted(a, p)
         elif op == "apportion":

@@ -436,6 +436,8 @@ class _Builder:
             if d.applies is not None:
                 app = self.st(d.applies, level)
                 status = self.node("applies", (app, status), None, level)
+                if grade is not None:
+                    grade = self.node("grade_applies", (app, grade), None, level)
                 if value is not None:
                     value = self.node("mask_na", (app, self.at(value, level)), None, level)
                 if required is not None:

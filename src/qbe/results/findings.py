@@ -152,7 +152,7 @@ def _is_percent(d, model=None) -> bool:
 
     if model is not None and model.types.get(d.name) is not None and model.types[d.name].percent:
         return True
-    return isinstance(d.value, ast.Name) and any(isinstance(r.threshold, ast.Pct) for r in d.requires)
+    return any(isinstance(r.threshold, ast.Pct) for r in d.requires)
 
 
 _FIELDS: dict[int, dict[str, frozenset[str]]] = {}

@@ -206,7 +206,7 @@ class _Checker:
         if f.minimum is not None and f.maximum is not None and f.minimum > f.maximum:
             self.bag.error("bad_range", f.span, f"字段 '{f.name}' 的取值范围下限大于上限",
                            f"field '{f.name}' has a range whose minimum exceeds its maximum")
-        if ftype == FieldType.PERCENT and f.maximum is not None and f.maximum > 1:
+        if ftype == FieldType.PERCENT and f.maximum is not None and f.maximum >= 10:
             self.bag.error(
                 "percent_scale",
                 f.span,
