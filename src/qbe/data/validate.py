@@ -718,7 +718,10 @@ class _Validator:
         self.missing(spec, column, missing, cells)
 
         if percent:
-            plain = values > 1.0
+            # a share written as a plain number above the field's ceiling (1, i.e. 100%, unless the
+            # standard allows more, as for enrolment rates) is taken as percent points written bare
+            ceiling = max(1.0, spec.maximum) if spec.maximum is not None else 1.0
+            plain = values > ceiling
             if signed is not None:
                 plain &= ~signed
             for i in np.flatnonzero(plain).tolist():
