@@ -48,8 +48,8 @@ class Broken:
 
 def test_builtins_come_through_the_hooks():
     reg = registry(get_plugin_manager(load_entry_points=False))
-    assert {loader.name for _, loader in reg.loaders} == {"csv", "xlsx", "json"}
-    assert set(reg.writers) == {"terminal", "markdown", "json"}
+    assert {"csv", "xlsx", "json"} <= {loader.name for _, loader in reg.loaders}
+    assert {"terminal", "markdown", "json"} <= set(reg.writers)
     assert all(name.startswith("qbe.") for name, _ in reg.loaders)
 
 

@@ -1,6 +1,4 @@
-"""The ``qbe`` command.
-
-Judge whether a county's compulsory education is quality-balanced
+"""Judge whether a county's compulsory education is quality-balanced
 (义务教育优质均衡发展) under a versioned standard, from the school and county
 tables a supervision office already has.
 
@@ -32,11 +30,12 @@ class ExitCode(IntEnum):
     OK = 0
     #: an unexpected internal error (a bug: please report it with the traceback)
     INTERNAL = 1
-    #: the command was used wrongly: unknown option, standard or format, missing file
+    #: the command was used wrongly: unknown option, standard, format or year; a bad configuration file
     USAGE = 2
     #: a ruleset has errors (syntax or checks); nothing was evaluated
     RULESET = 3
-    #: the data has errors: rows with problems are reported as such, reports are written
+    #: the data could not be read (no report is written) or has errors (reports are written,
+    #: rows with problems marked); also a bad exemptions file
     DATA = 4
     #: a report writer failed; the other formats were written
     WRITER = 5

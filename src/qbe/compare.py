@@ -33,6 +33,11 @@ def run_many(specs: list[tuple[str, int | None]], data: str, county_data: str | 
         ev = evaluate(model, rows, counties, issues, plan, build_frame(rows, counties))
         label = model.id + (f"@{y}" if y is not None and (year is not None or model.params) else "")
         out.append((label, ev.to_dict()))
+        errors = [i for i in issues if i.severity == "error"]
+        if errors:
+            from .errors import DataError
+
+            raise DataError(errors, f"数据有 {len(errors)} 处错误，无法比较", f"the data has {len(errors)} error(s); nothing compared")
     return out
 
 

@@ -83,6 +83,8 @@ def load_config(path: Path | None = None) -> QbeConfig:
         msgs = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors())
         raise UsageError(f"配置文件 {path} 有误：{msgs}", f"configuration file {path} is invalid: {msgs}") from None
     base = path.parent
+    if cfg.standard and cfg.standard.endswith(".qbe") and not Path(cfg.standard).is_absolute():
+        cfg.standard = str(base / cfg.standard)
     for key in ("data", "county_data", "output"):
         v = getattr(cfg, key)
         if v and "://" not in v and not Path(v).is_absolute():

@@ -78,7 +78,7 @@ def _source_text(file: str, sources: dict[str, str] | None) -> str | None:
         return sources[file]
     try:
         return Path(file).read_text(encoding="utf-8")
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
 
 

@@ -67,16 +67,19 @@ def get_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("qbe")
     pm.add_hookspecs(hookspecs)
     pm.qbe_failures = []  # type: ignore[attr-defined]
+    pm.qbe_versions = {}  # type: ignore[attr-defined]
     if load_entry_points and not os.environ.get("QBE_DISABLE_PLUGINS"):
         for ep in md.entry_points(group=ENTRY_POINT_GROUP):
             try:
                 plugin = ep.load()
                 pm.register(plugin, name=ep.name)
+                if ep.dist is not None:
+                    pm.qbe_versions[ep.name] = ep.dist.version  # type: ignore[attr-defined]
             except Exception as e:  # a broken plugin must not take down the run
                 pm.qbe_failures.append(PluginFailure(ep.name, f"{type(e).__name__}: {e}"))  # type: ignore[attr-defined]
-    from .default_plugins import loaders, writers  # noqa: I001
+    from .default_plugins import loaders, parquet, sql, writers  # noqa: I001
 
-    for mod in (loaders, writers):
+    for mod in (loaders, sql, parquet, writers):
         pm.register(mod, name=f"qbe.{mod.__name__.rsplit('.', 1)[-1]}")
     pm.check_pending()
     return pm
@@ -86,7 +89,9 @@ def _call_each(pm: pluggy.PluginManager, hook: str, failures: list[PluginFailure
     """Call one hook implementation at a time, so one failing plugin is contained."""
     out = []
     caller = getattr(pm.hook, hook)
-    for impl in caller.get_hookimpls()[::-1]:  # registration order: plugins first, built-ins last
+    # third-party plugins first, qbe's built-ins last, so a plugin can take over a format or a file type
+    impls = sorted(caller.get_hookimpls(), key=lambda i: (pm.get_name(i.plugin) or "").startswith("qbe."))
+    for impl in impls:
         name = pm.get_name(impl.plugin) or repr(impl.plugin)
         try:
             res = impl.function()
@@ -112,6 +117,9 @@ def registry(pm: pluggy.PluginManager | None = None) -> Registry:
 
 
 def plugin_version(pm: pluggy.PluginManager, name: str) -> str:
+    known = getattr(pm, "qbe_versions", {})
+    if name in known:
+        return known[name]
     for dist_plugin, dist in pm.list_plugin_distinfo():
         if pm.get_name(dist_plugin) == name:
             return dist.version
@@ -131,6 +139,9 @@ def atomic_write(path: Path, data: bytes | str | Iterable[str] | Iterable[bytes]
     path.parent.mkdir(parents=True, exist_ok=True)
     pieces = [data] if isinstance(data, (str, bytes)) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # a report is an ordinary file, readable like any other the user writes
     try:
         with os.fdopen(fd, "wb") as fh:
             for piece in pieces:

@@ -69,6 +69,7 @@ class ItemView:
     tolerate: list[str]
     source: str
     origin: list[str]
+    note: str = ""
 
 
 def items(model: Model) -> dict[str, ItemView]:
@@ -91,6 +92,7 @@ def items(model: Model) -> dict[str, ItemView]:
             tolerate=[f"{text_of(model, c)} — {reason}" for c, reason in d.tolerate],
             source=(d.source or "") + (f" [{d.source_tag}]" if d.source_tag else ""),
             origin=origin or [f"declared {_short(d.name_span)}"],
+            note=d.note or "",
         )
     return out
 
@@ -137,6 +139,8 @@ def show(model: Model, markdown: bool = False) -> str:
                 lines.append(f"      tolerate when {e}")
             if v.source:
                 lines.append(f"      source   {v.source}")
+            if v.note:
+                lines.append(f"      note     {v.note}")
             for o in v.origin:
                 lines.append(f"      from     {o}")
         lines.append("")

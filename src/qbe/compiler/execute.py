@@ -299,6 +299,9 @@ def _stage_select(stage: np.ndarray, choices: list, keys: tuple[int, ...], statu
     for key, c in sorted(zip(keys, choices), key=lambda kc: kc[0] != -1):
         mask = np.ones(n, dtype=bool) if key == -1 else stage == key
         out = np.where(mask, c, out)
+    if status:
+        # a row whose stage could not be read is not assessed, not "no requirement for its stage"
+        out = np.where(np.asarray(stage) < 0, k.UNKNOWN, out)
     return out.astype(np.int8) if status else out
 
 

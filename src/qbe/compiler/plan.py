@@ -363,7 +363,7 @@ class _Builder:
         if name not in self.lets:
             let = self.m.lets[name]
             lv = self.nat(let.expr)
-            ctx = ROW if lv in (CONST, COUNTY, CS) else lv
+            ctx = lv if lv in (COUNTY, SCHOOL, ROW) else ROW
             self.lets[name] = self.num(let.expr, ctx)
         return self.lets[name]
 

@@ -42,6 +42,10 @@ ALLOWED = {
     "verdict": {"when", "source", "note", "grades"},
 }
 
+#: clause keys as a user writes them
+CLAUSE_WORDS = {"requires": "require", "score_weight": "weight", "applies": "applies when", "exempt": "exempt when",
+                "tolerate": "tolerate when"}
+
 KIND_ZH = {
     "indicator": "指标",
     "check": "核查项",
@@ -164,6 +168,10 @@ class _Checker:
         for v in p.values:
             try:
                 start = v.start
+                if "-" in v.key:
+                    import datetime
+
+                    datetime.date(*start)
             except ValueError:
                 self.bag.error("bad_date", v.span, f"'{v.key}' 不是有效的年份或日期", f"'{v.key}' is not a valid year or date")
                 continue
@@ -258,13 +266,15 @@ class _Checker:
         allowed = ALLOWED[d.kind]
         for key, span in d.clause_spans:
             if key not in allowed:
+                shown = sorted(CLAUSE_WORDS.get(c, c) for c in allowed)
+                word = CLAUSE_WORDS.get(key, key)
                 self.bag.error(
                     "clause_not_allowed",
                     span,
-                    f"{KIND_ZH[d.kind]}（{d.kind}）不能使用 '{key}' 子句",
-                    f"a {d.kind} cannot have a '{key}' clause",
-                    f"{d.kind} 可用的子句：{', '.join(sorted(allowed))}",
-                    f"a {d.kind} may use: {', '.join(sorted(allowed))}",
+                    f"{KIND_ZH[d.kind]}（{d.kind}）不能使用 '{word}' 子句",
+                    f"a {d.kind} cannot have a '{word}' clause",
+                    f"{d.kind} 可用的子句：{', '.join(shown)}",
+                    f"a {d.kind} may use: {', '.join(shown)}",
                 )
         level = decl_level(d)
         if d.part is not None and d.part.name not in self.parts:
@@ -564,7 +574,15 @@ class _Checker:
     def _e_Call(self, e: ast.Call, ctx, status, in_agg) -> Type:
         f, args = e.func, e.args
         if f not in ELEMENTWISE and f not in AGGREGATES:
-            self._unknown(f, e.span, FUNCTIONS, "函数", "function")
+            close = _suggest(f, FUNCTIONS)
+            self.bag.error(
+                "unknown_name",
+                e.span,
+                f"未知函数 '{f}'" + (f"，是否想写 '{close}'？" if close else ""),
+                f"unknown function '{f}'" + (f" — did you mean '{close}'?" if close else ""),
+                "" if close else f"可用函数：{', '.join(FUNCTIONS)}",
+                "" if close else f"available functions: {', '.join(FUNCTIONS)}",
+            )
             for a in args:
                 self.expr(a, ctx, in_agg=in_agg)
             return Type("num", None)

@@ -232,7 +232,8 @@ def _missing(bag: DiagnosticBag, verb: str, kind: str, name: str, span: Span, ta
     verb_zh = {"override": "覆盖", "remove": "删除"}[verb]
     other = decls.get(name)
     if other is not None and getattr(other, "kind", kind) != kind:
-        bag.error(f"{verb}_kind", span, f"'{name}' 是 {other.kind}，不是 {kind}", f"'{name}' is a {other.kind}, not a {kind}",
+        bag.error(f"{verb}_kind", span, f"'{name}' 是 {other.kind}，不是 {kind}",
+                  f"'{name}' is {_a(other.kind)} {other.kind}, not {_a(kind)} {kind}",
                   f"写 {verb} {other.kind} {name}。", f"write {verb} {other.kind} {name}.")
         return
     close = difflib.get_close_matches(name, list(table), n=1)
@@ -244,6 +245,10 @@ def _missing(bag: DiagnosticBag, verb: str, kind: str, name: str, span: Span, ta
         "" if close else "用 qbe show <上级标准> 查看可覆盖的项目。",
         "" if close else "see `qbe show <parent>` for what can be changed.",
     )
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _redeclared(bag: DiagnosticBag, name: str, span: Span, first: Span) -> None:

@@ -32,7 +32,7 @@ class TerminalWriter:
             name = c["county_name"] or c["county_code"]
             v = c["verdict"]
             word = STATUS_ZH.get(v, v) if zh else STATUS_EN.get(v, v)
-            lines.append(f"■ {name} ({c['county_code']}): {word} — {verdict_line_zh(c, m) if zh else v}")
+            lines.append(f"■ {name} ({c['county_code']}): {word}" + (f" — {verdict_line_zh(c, m)}" if zh else ""))
             for p, s in c["parts"].items():
                 label = m.parts.get(p, p) if zh else p
                 lines.append(f"    {label:<12} {STATUS_ZH.get(s, s) if zh else STATUS_EN.get(s, s)}")

@@ -96,7 +96,7 @@ def summary_zh(model, county: dict) -> list[str]:
 
 
 def _two_stages(fs: list[dict], f: dict) -> bool:
-    return sum(1 for g in fs if g["school_code"] == f["school_code"]) > 1
+    return sum(1 for g in fs if g.get("school_code") == f.get("school_code")) > 1
 
 
 def verdict_line_zh(county: dict, model=None) -> str:
