@@ -21,7 +21,7 @@ from .data.schema import TableSchema
 from .data.table import DataIssue, Table
 from .data.validate import known_headers, validate_sheet
 from .diagnostics import Diagnostic
-from .errors import DataError, RulesetError, UsageError
+from .errors import DataError, QbeError, RulesetError, UsageError
 from .plugins import Registry, atomic_write, registry
 from .results.assemble import Evaluation
 from .semantics import Model, check_ruleset
@@ -306,6 +306,8 @@ def write_reports(ev, report, formats, output, lang, reg: Registry, echo=print):
                 out_dir = Path("qbe-report")
             path = out_dir / f"{report['standard']['id']}{writer.extension}"
             written[fmt] = atomic_write(path, content)
+        except QbeError as e:  # a writer's own message (e.g. which extra to install), in the user's language
+            failed[fmt] = f"{name}: {e.render(lang)}"
         except Exception as e:  # one broken writer must not stop the others
             failed[fmt] = f"{name}: {type(e).__name__}: {e}"
     return written, failed

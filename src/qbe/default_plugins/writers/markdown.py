@@ -135,7 +135,7 @@ class MarkdownWriter:
                 value = fmt_item_value(it["value"], d, m)
                 if it.get("inputs"):
                     value = "；".join(f"{_field_label(m, f)} {_fmt_input(m, f, v)}" for f, v in it["inputs"].items())
-                out.append(f"| {i} | {d.label} | {value} | {fmt_item_value(it['required'], d)} | "
+                out.append(f"| {i} | {d.label} | {value} | {fmt_item_value(it['required'], d, m)} | "
                            f"{it.get('grade') or STATUS_ZH[it['status']]} | {_cell(ev)} |")
             out.append("")
         return out

@@ -18,13 +18,17 @@ STATUS_EN = {"met": "met", "not_met": "NOT MET", "tolerated": "tolerated", "exem
 
 
 def ordinal(i: int) -> str:
-    if i < 10:
-        return ORDINALS[i]
-    return f"{i + 1}"
+    """一, 二 … 十, 十一 … 九十九 for the (0-based) i-th point."""
+    return count_zh(i + 1)
 
 
 def count_zh(n: int) -> str:
-    return {1: "一", 2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}.get(n, str(n))
+    """A count in Chinese numerals (1–99; larger numbers in digits)."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else ORDINALS[tens - 1] + "十")
+    return head + (ORDINALS[ones - 1] if ones else "")
 
 
 def item_of_check(model) -> dict[str, str]:
@@ -52,6 +56,8 @@ def summary_zh(model, county: dict) -> list[str]:
     order: list[str] = []
     for f in county["findings"]:
         key = owner.get(f["item"], f["item"]) if f["kind"] == "check" else f["item"]
+        if f["kind"] == "balance":
+            key = f"__cv__{f['item']}"  # a CV shortfall is its own point, not folded into the schools
         if f["kind"] == "data":
             key = "__data__"
         if key not in groups:
@@ -63,6 +69,9 @@ def summary_zh(model, county: dict) -> list[str]:
         fs = groups[key]
         if key == "__data__":
             sentences.append(f"{len(fs)} 所学校（学段）数据有误，未能评估")
+            continue
+        if key.startswith("__cv__"):
+            sentences.append("；".join(f["text_zh"] for f in fs))
             continue
         d = labels.get(key)
         part = parts.get(d.part.name, "") if d is not None and d.part is not None else ""
