@@ -177,8 +177,16 @@ def load_table(
         return validate_sheet(raw, schema, mapping, key)
     if not Path(source).exists() and "://" not in source:
         raise DataError([], f"找不到数据文件：{source}", f"data file not found: {source}")
-    names = ", ".join(n for n, _ in reg.loaders)
-    raise DataError([], f"没有读取器能读取 {source}（已安装：{names}）", f"no loader can read {source} (installed: {names})")
+    names = ", ".join(dict.fromkeys(getattr(loader, "name", n) for n, loader in reg.loaders))
+    shown = _without_password(source)
+    raise DataError([], f"没有读取器能读取 {shown}（已安装的读取器：{names}）", f"no loader can read {shown} (loaders: {names})")
+
+
+def _without_password(source: str) -> str:
+    """A URL as it may be shown: user kept, password hidden."""
+    import re
+
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", source)
 
 
 def _failure(name, e):

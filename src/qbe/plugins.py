@@ -108,7 +108,7 @@ def registry(pm: pluggy.PluginManager | None = None) -> Registry:
     reg = Registry(pm, failures=list(getattr(pm, "qbe_failures", [])))
     for name, loader in _call_each(pm, "qbe_loaders", reg.failures):
         reg.loaders.append((name, loader))
-    # built-ins are registered last and called last; a plugin's writer of the same format wins
+    # plugins are called first (see _call_each), so a plugin's writer of a built-in format wins
     for name, writer in _call_each(pm, "qbe_writers", reg.failures):
         reg.writers.setdefault(writer.format, (name, writer))
     for name, path in _call_each(pm, "qbe_rulesets", reg.failures):

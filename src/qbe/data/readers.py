@@ -25,6 +25,7 @@ import csv
 import datetime as _dt
 import io
 import json
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from qbe.data.validate import gc_paused, normalize_header, split_unit
 
 __all__ = [
     "DataSourceError",
+    "excel_engine",
     "find_header_row",
     "read_any",
     "read_csv",
@@ -340,12 +342,29 @@ def read_xlsx(
     saved by a program that never calculated it has empty formula cells.
     Dates become ISO text. Worksheets without any value are skipped when
     reading all sheets. Row numbers are Excel's row numbers.
-    """
-    import openpyxl  # imported here: it is slow to import and only needed for Excel
 
+    python-calamine (``pip install 'qbe[fast]'``) reads the workbook when it
+    is installed, openpyxl otherwise; the sheets returned are the same either
+    way (see :func:`excel_engine` and :func:`_read_xlsx_calamine`).
+    """
     path = Path(path)
     if not path.is_file():
         _read_bytes(path)  # raises the bilingual "not found" / "is a folder" error
+    if excel_engine() == "calamine":
+        sheets = _read_xlsx_calamine(path, sheet, known_headers)
+        if sheets is not None:
+            return sheets
+    return _read_xlsx_openpyxl(path, sheet, known_headers)
+
+
+def _read_xlsx_openpyxl(
+    path: Path,
+    sheet: str | None,
+    known_headers: Iterable[str] | None,
+) -> list[RawSheet]:
+    """The reference reader: openpyxl in read-only mode."""
+    import openpyxl  # imported here: it is slow to import and only needed for Excel
+
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:  # permission denied, file locked …
@@ -369,12 +388,7 @@ def read_xlsx(
         worksheets = list(workbook.worksheets)
         if sheet is not None:
             if sheet not in names:
-                listed = "、".join(names)
-                raise DataSourceError(
-                    f"{path} 中没有名为“{sheet}”的工作表。现有工作表：{listed}。",
-                    f"{path} has no sheet named '{sheet}'. Sheets: {', '.join(names)}.",
-                    str(path),
-                )
+                raise _no_such_sheet(path, sheet, names)
             worksheets = [workbook[sheet]]
         sheets: list[RawSheet] = []
         for ws in worksheets:
@@ -402,11 +416,203 @@ def read_xlsx(
     finally:
         workbook.close()
     if not sheets:
+        raise _all_sheets_empty(path)
+    return sheets
+
+
+def _no_such_sheet(path: Path, sheet: str, names: list[str]) -> DataSourceError:
+    listed = "、".join(names)
+    return DataSourceError(
+        f"{path} 中没有名为“{sheet}”的工作表。现有工作表：{listed}。",
+        f"{path} has no sheet named '{sheet}'. Sheets: {', '.join(names)}.",
+        str(path),
+    )
+
+
+def _all_sheets_empty(path: Path) -> DataSourceError:
+    return DataSourceError(
+        f"{path} 中所有工作表都是空的。",
+        f"Every sheet in {path} is empty.",
+        str(path),
+    )
+
+
+# --- the python-calamine fast path ------------------------------------------
+
+#: Environment variable that forces one Excel engine: ``openpyxl`` or ``calamine``.
+EXCEL_ENGINE_ENV = "QBE_EXCEL_ENGINE"
+
+_EXCEL_ENGINES = ("auto", "calamine", "openpyxl")
+
+#: Integral numbers below this size are exact in a float, so calamine's 1800.0
+#: can safely become the 1800 openpyxl returns; larger ones go to openpyxl.
+_EXACT_INT = float(2**53)
+
+#: An error cell (``#DIV/0!`` …) in the sheet XML: ``<c r="B2" t="e">``.
+_ERROR_CELL_MARKS = (b't="e"', b"t='e'")
+
+
+class _NeedsOpenpyxl(Exception):
+    """Raised inside the calamine path when only openpyxl gives the exact result."""
+
+
+def _calamine_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("python_calamine") is not None
+
+
+def excel_engine() -> str:
+    """The engine :func:`read_xlsx` uses: ``"calamine"`` or ``"openpyxl"``.
+
+    ``QBE_EXCEL_ENGINE=openpyxl`` or ``=calamine`` forces one (tests compare
+    the two); unset or ``auto`` means calamine when installed. Forcing
+    calamine without python-calamine installed is a :class:`DataSourceError`
+    that says how to install it.
+    """
+    wanted = os.environ.get(EXCEL_ENGINE_ENV, "").strip().lower() or "auto"
+    if wanted not in _EXCEL_ENGINES:
         raise DataSourceError(
-            f"{path} 中所有工作表都是空的。",
-            f"Every sheet in {path} is empty.",
-            str(path),
+            f"环境变量 {EXCEL_ENGINE_ENV} 的值“{wanted}”无效，应为 openpyxl、calamine 或 auto。",
+            f"{EXCEL_ENGINE_ENV}={wanted!r} is not valid; use openpyxl, calamine or auto.",
         )
+    if wanted == "openpyxl":
+        return "openpyxl"
+    if _calamine_installed():
+        return "calamine"
+    if wanted == "calamine":
+        raise DataSourceError(
+            f"{EXCEL_ENGINE_ENV}=calamine，但未安装 python-calamine。请运行：pip install 'qbe[fast]'",
+            f"{EXCEL_ENGINE_ENV}=calamine, but python-calamine is not installed. Run: pip install 'qbe[fast]'",
+        )
+    return "openpyxl"
+
+
+def _has_error_cells(path: Path) -> bool:
+    """Whether any worksheet of the workbook holds an error cell such as ``#DIV/0!``.
+
+    openpyxl returns an error cell's text and calamine an empty string, so a
+    workbook with error cells is read by openpyxl. The test is a byte search of
+    each decompressed worksheet part, in chunks (no XML parsing). Anything
+    unexpected counts as "yes": openpyxl then reads, or reports, the file.
+    """
+    import zipfile
+
+    keep = max(map(len, _ERROR_CELL_MARKS)) - 1
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = [n for n in zf.namelist() if n.endswith(".xml") and "worksheets/" in n]
+            if not parts:
+                return True
+            for name in parts:
+                with zf.open(name) as fh:
+                    tail = b""
+                    while True:
+                        chunk = fh.read(1 << 20)
+                        if not chunk:
+                            break
+                        block = tail + chunk
+                        if any(mark in block for mark in _ERROR_CELL_MARKS):
+                            return True
+                        tail = block[-keep:]
+    except Exception:  # noqa: BLE001 - not a readable zip: let openpyxl say why
+        return True
+    return False
+
+
+def _calamine_rows(raw: list[list[Any]]) -> list[list[Any]]:
+    """calamine's cells as openpyxl (then :func:`_xlsx_cell`) gives them.
+
+    calamine returns every number as a float, empty cells as ``""`` and a
+    date without a time as a ``date``; openpyxl returns whole numbers as
+    ``int``, empty cells as ``None`` and every date as a ``datetime``.
+    Durations and huge whole numbers cannot be matched exactly and send the
+    workbook to openpyxl.
+    """
+    dt_cls, date_cls, time_cls = _dt.datetime, _dt.date, _dt.time
+    midnight = _dt.time()
+    out: list[list[Any]] = []
+    append = out.append
+    for row in raw:
+        cells: list[Any] = []
+        add = cells.append
+        for value in row:
+            kind = type(value)
+            if kind is str:
+                add(value if value.strip() else None)
+            elif kind is float:
+                if value.is_integer():
+                    if -_EXACT_INT < value < _EXACT_INT:
+                        add(int(value))
+                    else:
+                        raise _NeedsOpenpyxl
+                else:
+                    add(value)
+            elif kind is int or kind is bool:
+                add(value)
+            elif kind is dt_cls or kind is time_cls:
+                add(value.isoformat())
+            elif kind is date_cls:
+                add(dt_cls.combine(value, midnight).isoformat())
+            elif value is None:
+                add(None)
+            else:  # timedelta (openpyxl rounds it differently) or anything new
+                raise _NeedsOpenpyxl
+        append(cells)
+    return out
+
+
+def _read_xlsx_calamine(
+    path: Path,
+    sheet: str | None,
+    known_headers: Iterable[str] | None,
+) -> list[RawSheet] | None:
+    """Read with python-calamine, or return ``None`` to let openpyxl read the file.
+
+    ``None`` whenever calamine could differ from openpyxl: a file calamine
+    cannot open (openpyxl then gives the usual message), chart or macro
+    sheets, error cells, durations, whole numbers beyond 2**53. Otherwise the
+    result is exactly :func:`_read_xlsx_openpyxl`'s: rows from row 1 and
+    column A (``skip_empty_area=False``), the same sheet selection and the
+    same errors for a missing sheet or an empty workbook.
+    """
+    import python_calamine
+
+    try:
+        workbook = python_calamine.load_workbook(path)
+    except Exception:  # noqa: BLE001 - openpyxl reads it or explains why not
+        return None
+    try:
+        names = list(workbook.sheet_names)
+        kinds = [meta.typ for meta in workbook.sheets_metadata]
+        if any(kind != python_calamine.SheetTypeEnum.WorkSheet for kind in kinds):
+            return None  # openpyxl lists chart sheets by name but never reads them
+        if sheet is not None and sheet not in names:
+            raise _no_such_sheet(path, sheet, names)
+        if _has_error_cells(path):
+            return None
+        wanted = names if sheet is None else [sheet]
+        sheets: list[RawSheet] = []
+        with gc_paused():
+            for name in wanted:
+                raw = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                rows = _calamine_rows(raw)
+                del raw
+                built = _build_sheet(str(path), rows, name, known_headers)
+                if sheet is None and not built.headers and not built.rows:
+                    continue
+                sheets.append(built)
+    except DataSourceError:
+        raise
+    except Exception:  # noqa: BLE001 - _NeedsOpenpyxl, or calamine failing on a part
+        return None
+    finally:
+        try:
+            workbook.close()
+        except Exception:  # noqa: BLE001 - already closed
+            pass
+    if not sheets:
+        raise _all_sheets_empty(path)
     return sheets
 
 
