@@ -8,6 +8,8 @@ tables a supervision office already has.
   qbe check rulesets/national-2017.qbe      check a ruleset file, all problems at once
   qbe standards                             list the installed standards
   qbe schema                                JSON Schema of the JSON report
+  qbe template --standard national-2017 -o 填报模板.xlsx   the Excel input template
+  qbe show | diff | compare                 versions of standards and what they change
 """
 
 from __future__ import annotations
@@ -362,6 +364,47 @@ def plugins() -> None:
         click.echo(f"{name}\t{plugin_version(reg.manager, name)}\t{', '.join(what)}")
     for f in reg.failures:
         click.echo(f"{f.plugin}\tFAILED\t{f.error}", err=True)
+
+
+@main.command()
+@click.option("--standard", "-s", help="Standard id (see `qbe standards`) or a path to a .qbe ruleset file.")
+@click.option("--output", "-o", type=click.Path(), help="File to write (default: <standard>-填报模板.xlsx); a folder puts it there.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file (it may hold filled-in data).")
+@LANG
+def template(standard, output, force, lang) -> None:
+    """Write the Excel input template of a standard: a sheet 学校 and a sheet 区县 with Chinese
+    headers and units, data validation and a note on every column, and a sheet 填写说明.
+    Filled in, it is read with no column mapping.
+
+    \b
+    Example:
+      qbe template --standard national-2017 -o 填报模板.xlsx
+      qbe run --standard national-2017 --data 填报模板.xlsx --county-data 填报模板.xlsx
+    """
+    from .config import load_config
+    from .pipeline import load_model
+    from .plugins import atomic_write, registry
+    from .template import build_template
+
+    try:
+        cfg = load_config()
+        lang = lang or cfg.lang
+        standard = standard or cfg.standard
+        if not standard:
+            raise _usage("缺少 --standard（或配置文件中的 standard）", "missing --standard (or 'standard' in the configuration file)")
+        model = load_model(standard, registry())
+        path = Path(output) if output else Path(f"{model.id}-填报模板.xlsx")
+        if path.is_dir():
+            path = path / f"{model.id}-填报模板.xlsx"
+        if path.exists() and not force:
+            raise _usage(f"{path} 已存在（可能已填有数据）；如要覆盖，请加 --force",
+                         f"{path} exists (it may hold filled-in data); add --force to overwrite it")
+        data = build_template(model)
+    except QbeError as e:
+        _fail(e, lang or "zh")
+        return
+    atomic_write(path, data)
+    click.echo(f"已写入填报模板：{path}" if (lang or "zh") == "zh" else f"wrote the input template: {path}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
