@@ -360,6 +360,8 @@ def plugins() -> None:
         provides.setdefault(name, []).append(f"writer:{fmt}")
     for name, path in reg.rulesets:
         provides.setdefault(name, []).append(f"ruleset:{path.name}")
+    for fname, (name, _) in reg.functions.items():
+        provides.setdefault(name, []).append(f"function:{fname}")
     for name, what in provides.items():
         click.echo(f"{name}\t{plugin_version(reg.manager, name)}\t{', '.join(what)}")
     for f in reg.failures:

@@ -17,7 +17,7 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .plugins import Loader, Writer
+    from .plugins import Function, Loader, Writer
 
 hookspec = pluggy.HookspecMarker("qbe")
 hookimpl = pluggy.HookimplMarker("qbe")
@@ -53,6 +53,24 @@ def qbe_writers() -> list[Writer]:
     to the raw arrays for writers that need speed; ``lang`` is ``zh`` or ``en``.
     A writer that raises is reported by name and the other formats are still
     written. Added in 0.1.
+    """
+
+
+@hookspec
+def qbe_functions() -> list[Function]:
+    """Return functions this plugin adds to the ruleset language.
+
+    Each is a :class:`qbe.plugins.Function`: a ``name`` used in formulas, an
+    ``arity`` (a number, or (min, max)), ``aggregate`` (False: applied row by
+    row to whole columns; True: summarises the rows of each school, county ×
+    stage or county, like ``sum``), ``returns`` ("number", "percent" or
+    "same": the unit of its first argument) and ``compute``. For an
+    elementwise function ``compute(*columns)`` gets float64 numpy arrays and
+    returns one; for an aggregate ``compute(values, group_codes, n_groups)``
+    returns one value per group. NaN means missing, in and out. Calls are
+    type-checked when a ruleset is checked (name, number of arguments,
+    numbers only, where aggregates may be used); a name that clashes with a
+    built-in function is refused and reported. Added in 0.1.
     """
 
 

@@ -77,7 +77,8 @@ def check_file(path: str | Path, reg: Registry | None = None) -> tuple[Model | N
         rs = load_standard(path, find, known)
     except RulesetError as e:
         return None, e.diagnostics, e.sources
-    model, diags = check_ruleset(rs)
+    functions = {name: fn for name, (_, fn) in reg.functions.items()} if reg else {}
+    model, diags = check_ruleset(rs, functions)
     return model, diags, dict(rs.sources)
 
 

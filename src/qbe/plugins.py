@@ -46,6 +46,22 @@ class Writer(Protocol):
     def render(self, evaluation: Evaluation, report: dict, lang: str = "zh") -> str | bytes: ...
 
 
+@dataclass(frozen=True)
+class Function:
+    """A function a plugin adds to the ruleset language (see ``qbe_functions``)."""
+
+    name: str
+    compute: Any
+    arity: int | tuple[int, int] = 1
+    aggregate: bool = False
+    returns: str = "number"  #: "number", "percent" or "same" (the unit of the first argument)
+    description: str = ""
+
+    @property
+    def arity_range(self) -> tuple[int, int]:
+        return (self.arity, self.arity) if isinstance(self.arity, int) else tuple(self.arity)  # type: ignore[return-value]
+
+
 @dataclass
 class PluginFailure:
     plugin: str
@@ -60,6 +76,7 @@ class Registry:
     loaders: list[tuple[str, Any]] = field(default_factory=list)
     writers: dict[str, tuple[str, Any]] = field(default_factory=dict)
     rulesets: list[tuple[str, Path]] = field(default_factory=list)
+    functions: dict[str, tuple[str, Function]] = field(default_factory=dict)
     failures: list[PluginFailure] = field(default_factory=list)
 
 
@@ -113,6 +130,13 @@ def registry(pm: pluggy.PluginManager | None = None) -> Registry:
         reg.writers.setdefault(writer.format, (name, writer))
     for name, path in _call_each(pm, "qbe_rulesets", reg.failures):
         reg.rulesets.append((name, Path(path)))
+    from .semantics.checker import FUNCTIONS
+
+    for name, fn in _call_each(pm, "qbe_functions", reg.failures):
+        if fn.name in FUNCTIONS or fn.name in reg.functions or not str(fn.name).isidentifier():
+            reg.failures.append(PluginFailure(name, f"qbe_functions: function name '{fn.name}' is taken or invalid; skipped"))
+            continue
+        reg.functions[fn.name] = (name, fn)
     return reg
 
 

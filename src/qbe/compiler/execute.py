@@ -177,6 +177,8 @@ def execute(plan: Plan, frame: Frame) -> list[np.ndarray]:
             v = np.where(np.any([g == -1 for g in gs], axis=0), np.nan, v)  # -2: not applicable, not counted
         elif op == "weighted":
             v = _weighted(a, p)
+        elif op == "plugin_fn" or op == "plugin_agg":
+            v = _plugin(plan, frame, node, a)
         elif op == "apportion":
             v = _apportion(frame, a, p)
         elif op == "mean_of":
@@ -213,6 +215,26 @@ def _fn(name: str, a: list) -> np.ndarray:
         digits = int(a[1]) if len(a) > 1 else 0
         return np.round(a[0], digits)
     raise AssertionError(name)  # pragma: no cover
+
+
+def _plugin(plan: Plan, frame: Frame, node, a: list) -> np.ndarray:
+    """Call a plugin's function; a failure names the function instead of ending in a traceback."""
+    from ..errors import QbeError
+
+    name = node.param if node.op == "plugin_fn" else node.param[0]
+    fn = plan.model.functions[name]
+    cols = [np.asarray(x, dtype=np.float64) for x in a]
+    try:
+        if node.op == "plugin_fn":
+            shape = np.broadcast(*cols).shape if cols else ()
+            out = fn.compute(*[np.broadcast_to(c, shape) for c in cols])
+        else:
+            _, frm, to = node.param
+            out = fn.compute(*cols, frame.codes(frm, to), frame.size(to))
+        return np.asarray(out, dtype=np.float64)
+    except Exception as e:
+        raise QbeError(f"插件函数 {name}() 计算出错：{type(e).__name__}: {e}",
+                       f"plugin function {name}() failed: {type(e).__name__}: {e}") from None
 
 
 def _grade(conds: list, has_fallback: bool, n: int) -> np.ndarray:

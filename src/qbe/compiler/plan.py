@@ -242,6 +242,19 @@ class _Builder:
 
     def call(self, e: ast.Call, ctx: str) -> int:
         f, args = e.func, e.args
+        fn = self.m.functions.get(f)
+        if fn is not None and f not in ("sum", "mean", "count", "share", "cv", "wmean", "min", "max", "abs", "ceil",
+                                        "floor", "round", "per100", "coalesce"):
+            if not fn.aggregate:
+                xs = tuple(self.num(a, ctx) for a in args)
+                return self.node("plugin_fn", xs, f, _join(*(self.level(x) for x in xs)))
+            src = ROW
+            for a in args:
+                src = _finest(src, self.nat(a))
+            if src in (CONST, COUNTY, CS):
+                src = ROW
+            xs = tuple(self.at(self.num(a, src), src) for a in args)
+            return self.node("plugin_agg", xs, (f, self.level(xs[0]) if xs else src, ctx), ctx)
         aggregate = f in ("sum", "mean", "count", "share", "cv", "wmean") or (f in ("min", "max") and len(args) == 1)
         if not aggregate:
             xs = tuple(self.num(a, ctx) for a in args)

@@ -72,8 +72,9 @@ def _suggest(name: str, candidates: Iterable[str]) -> str | None:
 
 
 class _Checker:
-    def __init__(self, rs: ast.Ruleset) -> None:
+    def __init__(self, rs: ast.Ruleset, functions: dict | None = None) -> None:
         self.rs = rs
+        self.functions = functions or {}  #: plugin functions: name → Function
         self.bag = DiagnosticBag()
         self.fields: dict[str, FieldSpec] = {}
         self.field_spans: dict[str, Span] = {}
@@ -573,8 +574,10 @@ class _Checker:
 
     def _e_Call(self, e: ast.Call, ctx, status, in_agg) -> Type:
         f, args = e.func, e.args
+        if f in self.functions and f not in ELEMENTWISE and f not in AGGREGATES:
+            return self._plugin_call(e, ctx, in_agg)
         if f not in ELEMENTWISE and f not in AGGREGATES:
-            close = _suggest(f, FUNCTIONS)
+            close = _suggest(f, [*FUNCTIONS, *self.functions])
             self.bag.error(
                 "unknown_name",
                 e.span,
@@ -622,6 +625,30 @@ class _Checker:
             return Type("num", Dim(), level=ctx)
         t0 = types[0]
         return Type("num", t0.dim, t0.percent, level=ctx)
+
+    def _plugin_call(self, e: ast.Call, ctx, in_agg) -> Type:
+        fn = self.functions[e.func]
+        lo, hi = fn.arity_range
+        if not lo <= len(e.args) <= hi:
+            self._arity(e, e.func, (lo, hi))
+        if fn.aggregate and ctx == ROW and not in_agg:
+            self.bag.error("aggregate_in_row", e.span, f"{e.func}() 是汇总函数，不能用在每行计算的项目中",
+                           f"{e.func}() summarises many rows; it cannot be used in a per-row item",
+                           "汇总请写在 check … per school、aggregate 或 item 中。",
+                           "use it in a check … per school, an aggregate or an item.")
+        types = [self.expr(a, ROW if fn.aggregate else ctx, in_agg=in_agg or fn.aggregate) for a in e.args]
+        for a, t in zip(e.args, types):
+            if t.kind != "num":
+                self._type_error(a.span, t, "数值", "a number")
+        level = ctx if fn.aggregate else "const"
+        if not fn.aggregate:
+            for t in types:
+                level = finer(level, _lvl(t))
+        if fn.returns == "percent":
+            return Type("num", Dim(), percent=True, level=level)
+        if fn.returns == "same" and types:
+            return Type("num", types[0].dim, types[0].percent, level=level)
+        return Type("num", Dim(), level=level)
 
     def _elementwise(self, e: ast.Call, ctx, in_agg) -> Type:
         f, args = e.func, e.args
@@ -944,6 +971,7 @@ class _Checker:
             sources=dict(self.rs.sources) or {self.rs.file: self.rs.text},
             params=self.params,
             provenance=dict(self.rs.provenance),
+            functions=dict(self.functions),
         )
 
 
@@ -968,9 +996,12 @@ def _hint_close(name: str, options: list[str], zh: str = "", en: str = "") -> tu
     return zh, en
 
 
-def check_ruleset(rs: ast.Ruleset) -> tuple[Model | None, list]:
-    """Check one parsed ruleset; returns the model (None on error) and every diagnostic, sorted."""
-    c = _Checker(rs)
+def check_ruleset(rs: ast.Ruleset, functions: dict | None = None) -> tuple[Model | None, list]:
+    """Check one parsed ruleset; returns the model (None on error) and every diagnostic, sorted.
+
+    ``functions`` are plugin functions (name → :class:`qbe.plugins.Function`) the language may call.
+    """
+    c = _Checker(rs, functions)
     model = c.run()
     return model, c.bag.sorted()
 

@@ -47,6 +47,8 @@ class Model:
     params: dict[str, ast.Param] = field(default_factory=dict)
     #: name → (action, span, source) for every file in the chain that touched it
     provenance: dict[str, tuple] = field(default_factory=dict)
+    #: plugin functions the ruleset may call: name → qbe.plugins.Function
+    functions: dict = field(default_factory=dict)
 
     def years(self) -> list[str]:
         """Every year or date some value of this standard is keyed by."""
