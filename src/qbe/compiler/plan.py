@@ -553,15 +553,7 @@ def _finest(a: str, b: str) -> str:
     return _join(a, b)
 
 
-def _walk(e: ast.Expr):
-    yield e
-    for v in e.__dict__.values():
-        if isinstance(v, ast.Expr):
-            yield from _walk(v)
-        elif isinstance(v, tuple):
-            for x in v:
-                if isinstance(x, ast.Expr):
-                    yield from _walk(x)
+_walk = ast.walk
 
 
 def compile_model(model: Model, year: int | None = None) -> Plan:

@@ -161,6 +161,18 @@ class Apportion(Expr):
     extra_weight: float | None = None
 
 
+def walk(e: Expr):
+    """Every expression node under ``e`` (``e`` first), for passes that look at all of them."""
+    yield e
+    for v in e.__dict__.values():
+        if isinstance(v, Expr):
+            yield from walk(v)
+        elif isinstance(v, tuple):
+            for x in v:
+                if isinstance(x, Expr):
+                    yield from walk(x)
+
+
 # --------------------------------------------------------------------------- declarations
 
 

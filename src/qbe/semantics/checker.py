@@ -1008,12 +1008,4 @@ def check_ruleset(rs: ast.Ruleset, functions: dict | None = None) -> tuple[Model
 
 def iter_names(e: ast.Expr) -> Iterator[ast.Name]:
     """Every Name in an expression (used by tools that explain formulas)."""
-    if isinstance(e, ast.Name):
-        yield e
-    for v in e.__dict__.values():
-        if isinstance(v, ast.Expr):
-            yield from iter_names(v)
-        elif isinstance(v, tuple):
-            for x in v:
-                if isinstance(x, ast.Expr):
-                    yield from iter_names(x)
+    return (n for n in ast.walk(e) if isinstance(n, ast.Name))

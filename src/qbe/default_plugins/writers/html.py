@@ -26,7 +26,7 @@ from ...errors import UsageError
 from ...results.findings import STAGE_ZH, num, pct_floor
 from ...status import Status
 from . import svg
-from .wording import STATUS_ZH, count_zh, fmt_item_value, ordinal, summary_zh, verdict_line_zh
+from .wording import STATUS_ZH, count_zh, field_label, fmt_input, fmt_item_value, ordinal, summary_zh, verdict_line_zh
 
 TEMPLATES = Path(__file__).with_name("templates")
 #: ints of qbe.status.Status → report keys (the raw arrays hold the ints)
@@ -373,14 +373,5 @@ def _verdict_label(m) -> str:
     return verdicts[-1].label if verdicts else "评估结论"
 
 
-def _field_label(m, name: str) -> str:
-    return m.fields[name].label if name in m.fields else name
-
-
-def _fmt_input(m, name: str, v) -> str:
-    if v is None:
-        return "—"
-    spec = m.fields.get(name)
-    if spec is not None and spec.type.value == "percent":
-        return f"{v * 100:.4g}%"
-    return num(v)
+_field_label = field_label
+_fmt_input = fmt_input

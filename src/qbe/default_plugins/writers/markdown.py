@@ -9,7 +9,7 @@ mixed in: this is the text a supervision office pastes into its report.
 from __future__ import annotations
 
 from ...results.findings import STAGE_ZH, num, pct_floor
-from .wording import STATUS_ZH, count_zh, fmt_item_value, ordinal, summary_zh, verdict_line_zh
+from .wording import STATUS_ZH, count_zh, field_label, fmt_input, fmt_item_value, ordinal, summary_zh, verdict_line_zh
 
 
 class MarkdownWriter:
@@ -141,17 +141,8 @@ class MarkdownWriter:
         return out
 
 
-def _field_label(m, name: str) -> str:
-    return m.fields[name].label if name in m.fields else name
-
-
-def _fmt_input(m, name: str, v) -> str:
-    if v is None:
-        return "—"
-    spec = m.fields.get(name)
-    if spec is not None and spec.type.value == "percent":
-        return f"{v * 100:.4g}%"
-    return num(v)
+_field_label = field_label
+_fmt_input = fmt_input
 
 
 def evaluation_rows(ev, c: dict) -> list[dict]:

@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 from ...errors import UsageError
 from ...results.findings import STAGE_ZH, num, pct_floor
 from .excel import FILLS, grade_mark
-from .wording import STATUS_ZH, count_zh, fmt_item_value, ordinal, summary_zh, verdict_line_zh
+from .wording import STATUS_ZH, count_zh, field_label, fmt_input, fmt_item_value, ordinal, summary_zh, verdict_line_zh
 
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
@@ -227,17 +227,8 @@ def data_problems(body, report: dict) -> None:
         body.para(f"另有 {len(errors) - MAX_ISSUES} 处，见 JSON 或 Excel 结果。")
 
 
-def _label(m, name: str) -> str:
-    return m.fields[name].label if name in m.fields else name
-
-
-def _input(m, name: str, v) -> str:
-    if v is None:
-        return "—"
-    spec = m.fields.get(name)
-    if spec is not None and spec.type.value == "percent":
-        return f"{v * 100:.4g}%"
-    return num(v)
+_label = field_label
+_input = fmt_input
 
 
 # ---------------------------------------------------------------------------- document mechanics

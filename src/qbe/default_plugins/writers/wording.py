@@ -135,3 +135,18 @@ def fmt_item_value(v, d, model=None) -> str:
         return f"{v * 100:.4g}%"
     unit = (d.unit or "") if d is not None else ""
     return num(v) + unit
+
+
+def field_label(m, name: str) -> str:
+    """The Chinese label of an input field (its name if unknown)."""
+    return m.fields[name].label if name in m.fields else name
+
+
+def fmt_input(m, name: str, v) -> str:
+    """An input figure as a report shows it: percentages as percentages."""
+    if v is None:
+        return "—"
+    spec = m.fields.get(name)
+    if spec is not None and spec.type.value == "percent":
+        return f"{v * 100:.4g}%"
+    return num(v)
