@@ -409,5 +409,41 @@ def template(standard, output, force, lang) -> None:
     click.echo(f"已写入填报模板：{path}" if (lang or "zh") == "zh" else f"wrote the input template: {path}", err=True)
 
 
+@main.command()
+@click.option("--standard", "-s", help="Standard id (see `qbe standards`) or a path to a .qbe ruleset file.")
+@click.option("--data", "-d", help="School table: one row per school per stage (.csv, .xlsx, .json).")
+@click.option("--county-data", "-c", help="County table: one row per county, the county-level items.")
+@click.option("--school", help="The school to explain: its name or code (each of its stage rows).")
+@click.option("--county", help="The county to explain (its code), or the county a --school is in.")
+@click.option("--indicator", help="Explain only this item (an id such as teaching_area_per_student).")
+@click.option("--example", is_flag=True, help="Use the standard's bundled example dataset as --data and --county-data.")
+@click.option("--year", type=int, help="Year whose values apply, for standards with yearly targets.")
+@LANG
+def explain(standard, data, county_data, school, county, indicator, example, year, lang) -> None:
+    """Explain every verdict for one school or county: formula with the numbers, requirement and
+    its source, % of the requirement, status, exemptions and tolerances, and the deciding rule.
+
+    \b
+    Example:
+      qbe explain --standard national-2017 --example --school 博雅小学
+      qbe explain --standard national-2017 --data schools.csv --county-data counties.csv --county 999901
+    """
+    from .explain import explain as do_explain
+
+    lang = lang or "zh"
+    try:
+        if not standard:
+            raise _usage("缺少 --standard", "missing --standard")
+        if example:
+            data, county_data = _example_files(standard)
+        if not data:
+            raise _usage("缺少 --data（学校数据文件）", "missing --data (the school table)")
+        text = do_explain(standard, data, county_data, school, county, indicator, year, lang)
+    except QbeError as e:
+        _fail(e, lang)
+        return
+    click.echo(text, nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
