@@ -53,6 +53,7 @@ class DeclOut:
     #: declared exemptions and tolerances: (kind, condition status node, reason)
     reasons: list[tuple[str, int, str]] = field(default_factory=list)
     grade: int | None = None  #: grade index per entity (0 = best, -1 = not assessable)
+    judged: int | None = None  #: the status before exemptions: does the value meet its requirement on its own?
     grade_labels: tuple[str, ...] = ()
 
 
@@ -483,7 +484,7 @@ class _Builder:
 
     def _exemptions(self, d: ast.Decl, out: DeclOut, level: str) -> None:
         """Declared exemptions and tolerances, then approved exemptions (data), on the status."""
-        s = out.status
+        s = out.judged = out.status
         for cond, reason in d.exempt:
             c = self.st(cond, level)
             out.reasons.append(("exempt", c, reason))

@@ -234,7 +234,7 @@ class Evaluation:
                     "value": clean_array(self.arr(o.value, "row"), n),
                     "required": clean_array(self.arr(o.required, "row"), n),
                     "ratio": clean_array(self.arr(o.ratio, "row"), n),
-                    "raw": self.arr(o.status, "row"),
+                    "raw": self.arr(o.judged if o.judged is not None else o.status, "row"),
                     "final": self.arr(o.final, "row"),
                     "tolerated_by": o.tolerated_by[0] if o.tolerated_by else None,
                     "reason": self.reasons(d.name, "row"),

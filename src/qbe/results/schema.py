@@ -61,7 +61,8 @@ class IndicatorResult(_Model):
     value: float | None = Field(description="the school's value, e.g. m² per student; null when not assessable")
     required: float | None = Field(description="the requirement for this stage")
     ratio: float | None = Field(description="value / required (1.0 = exactly at the requirement)")
-    met: bool | None = Field(description="value meets the requirement on its own (null: not assessed)")
+    met: bool | None = Field(description="value meets the requirement on its own, before any rule, tolerance or "
+                                         "exemption (null: not assessed or not applicable)")
     status: StatusKey
     tolerated_by: str | None = Field(None, description="the rule that tolerates a shortfall, when status is tolerated")
     reason: str | None = Field(None, description="why the item is exempt or tolerated (declared or approved exemption)")
