@@ -72,6 +72,16 @@ class DataSourceError(Exception):
 # ---------------------------------------------------------------------------
 
 
+def _unreadable(path: Path, exc: OSError) -> DataSourceError:
+    """The error for a file the operating system would not let us read (locked, no permission …)."""
+    reason = exc.strerror or str(exc)
+    return DataSourceError(
+        f"无法读取文件 {path}（{reason}）。请确认文件未被其他程序占用且有读取权限。",
+        f"Cannot read {path} ({reason}). Make sure it is not locked by another program and that you may read it.",
+        str(path),
+    )
+
+
 def _read_bytes(path: Path) -> bytes:
     """Read a whole file, turning OS errors into :class:`DataSourceError`."""
     try:
@@ -89,13 +99,7 @@ def _read_bytes(path: Path) -> bytes:
             str(path),
         ) from None
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise DataSourceError(
-            f"无法读取文件 {path}（{reason}）。请确认文件未被其他程序占用且有读取权限。",
-            f"Cannot read {path} ({reason}). Make sure it is not locked by another "
-            "program and that you may read it.",
-            str(path),
-        ) from None
+        raise _unreadable(path, exc) from None
 
 
 def _check_not_binary(data: bytes, path: Path) -> None:
@@ -368,13 +372,7 @@ def _read_xlsx_openpyxl(
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:  # permission denied, file locked …
-        reason = exc.strerror or str(exc)
-        raise DataSourceError(
-            f"无法读取文件 {path}（{reason}）。请确认文件未被其他程序占用且有读取权限。",
-            f"Cannot read {path} ({reason}). Make sure it is not locked by another "
-            "program and that you may read it.",
-            str(path),
-        ) from None
+        raise _unreadable(path, exc) from None
     except Exception as exc:  # noqa: BLE001 - bad zip, bad XML, missing parts …
         raise DataSourceError(
             f"无法打开 Excel 文件 {path}（{type(exc).__name__}: {exc}）。文件可能已损坏、"
