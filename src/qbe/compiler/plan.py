@@ -81,7 +81,7 @@ class _Builder:
         self.tolerators: dict[str, list[str]] = {}
         for d in model.decls.values():
             if d.kind == "rule" and d.when is not None:
-                for e in _walk(d.when):
+                for e in ast.walk(d.when):
                     if isinstance(e, ast.AtLeast) and e.tolerance is not None:
                         for n in e.names:
                             self.tolerators.setdefault(n.name, []).append(d.name)
@@ -116,7 +116,7 @@ class _Builder:
     def reduce(self, i: int, func: str, to: str, weight: int | None = None) -> int:
         frm = self.level(i)
         if frm == CONST:
-            i = self.lift(self.node("const_row", (i,), None, ROW), ROW) if False else self.node("const_row", (i,), None, ROW)
+            i = self.node("const_row", (i,), None, ROW)
             frm = ROW
         if frm == COUNTY and to in (COUNTY, CS):
             # one value per county: summarise over the county's rows
@@ -132,7 +132,7 @@ class _Builder:
         """The finest table an expression reads from (row, school, county or const)."""
         best = CONST
         rank = {CONST: 0, COUNTY: 1, CS: 2, SCHOOL: 2, ROW: 3}
-        for n in _walk(e):
+        for n in ast.walk(e):
             if isinstance(n, ast.Name):
                 lv = self._name_level(n.name)
             elif isinstance(n, ast.Apportion):
@@ -251,7 +251,7 @@ class _Builder:
                 return self.node("plugin_fn", xs, f, _join(*(self.level(x) for x in xs)))
             src = ROW
             for a in args:
-                src = _finest(src, self.nat(a))
+                src = _join(src, self.nat(a))
             if src in (CONST, COUNTY, CS):
                 src = ROW
             xs = tuple(self.at(self.num(a, src), src) for a in args)
@@ -265,7 +265,7 @@ class _Builder:
             return self.node("fn", xs, f, _join(*(self.level(x) for x in xs)))
         src = ROW if not args else self.nat(args[0])
         if len(args) > 1:
-            src = _finest(src, self.nat(args[1]))
+            src = _join(src, self.nat(args[1]))
         if src in (CONST, COUNTY, CS):
             src = ROW
         if f == "count":
@@ -550,11 +550,6 @@ def _join(*levels: str) -> str:
     return max(non_const, key=lambda v: rank[v])
 
 
-def _finest(a: str, b: str) -> str:
-    return _join(a, b)
-
-
-_walk = ast.walk
 
 
 def compile_model(model: Model, year: int | None = None) -> Plan:

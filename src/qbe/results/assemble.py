@@ -319,6 +319,15 @@ class Evaluation:
         return [self.row(i, issues_by_row.get(i)) for i in range(self.frame.n)]
 
     def _check_arrays(self, d: ast.Decl, level: str) -> dict[str, list]:
+        """A judged declaration's outputs at one level as cleaned columns, built once and shared
+        by the report, the column-wise JSON and the writers (aggregates ask once per county)."""
+        memo = self.__dict__.setdefault("_check_memo", {})
+        key = (d.name, level)
+        if key not in memo:
+            memo[key] = self._build_check_arrays(d, level)
+        return memo[key]
+
+    def _build_check_arrays(self, d: ast.Decl, level: str) -> dict[str, list]:
         o = self.decl(d.name)
         size = self.frame.size(level)
         value = self.arr(o.value, level)

@@ -40,7 +40,7 @@ def county_findings(ev: Evaluation, county: dict) -> list[dict]:
     code = county["county_code"]
     out: list[dict] = []
     labels = {d.name: d for d in m.decls.values()}
-    referenced = referenced_names(m)
+    referenced = m.referenced
     rule = ev.resource_rule()
     rule_label = labels[rule].label if rule else ""
     rows = ev._rows_by_county.get(code, [])
@@ -94,7 +94,7 @@ def county_findings(ev: Evaluation, county: dict) -> list[dict]:
         name = s["school_name"] or s["school_code"]
         failing = [k for k, c in s["checks"].items() if c["status"] == "not_met"]
         context = [k for k, c in s["checks"].items() if k not in failing and k not in referenced]
-        used = _fields_of(m)
+        used = m.fields_read
         for cid in failing:
             c, d = s["checks"][cid], labels[cid]
             extra_zh, extra_en = _excess(c, d.unit)
@@ -155,25 +155,6 @@ def _is_percent(d, model=None) -> bool:
     return any(isinstance(r.threshold, ast.Pct) for r in d.requires)
 
 
-_FIELDS: dict[int, dict[str, frozenset[str]]] = {}
-
-
-def _fields_of(model) -> dict[str, frozenset[str]]:
-    """Input fields each declaration reads (directly)."""
-    key = id(model)
-    if key not in _FIELDS:
-        from ..semantics.checker import iter_names
-
-        out = {}
-        for d in model.decls.values():
-            names = set()
-            for e in (d.value, d.check, d.when):
-                if e is not None:
-                    names.update(n.name for n in iter_names(e) if n.name in model.fields)
-            out[d.name] = frozenset(names)
-        _FIELDS[key] = out
-    return _FIELDS[key]
-
 
 def _excess(c: dict, unit: str | None) -> tuple[str, str]:
     u = unit or ""
@@ -210,20 +191,3 @@ def _simple(kind: str, item: str, label: str, status: str, where: dict, zh: str,
 def _st_zh(s: str) -> str:
     return {"met": "是", "not_met": "否", "not_assessed": "未评估", "not_applicable": "不适用"}.get(s, s)
 
-
-_REFERENCED: dict[int, frozenset[str]] = {}
-
-
-def referenced_names(model) -> frozenset[str]:
-    """Names used by some item, rule or check. Checks nobody uses are context for findings."""
-    key = id(model)
-    if key not in _REFERENCED:
-        from ..semantics.checker import iter_names
-
-        used = set()
-        for d in model.decls.values():
-            for e in (d.value, d.check, d.when):
-                if e is not None:
-                    used.update(n.name for n in iter_names(e))
-        _REFERENCED[key] = frozenset(used)
-    return _REFERENCED[key]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..data.schema import STRUCTURAL_COUNTY_FIELDS, FieldSpec, Level, TableSchema
 from ..language import ast
@@ -106,6 +107,42 @@ class Model:
             h.update(b"\0")
             h.update(self.sources[name].encode("utf-8"))
         return "sha256:" + h.hexdigest()
+
+    @cached_property
+    def referenced(self) -> frozenset[str]:
+        """Names some item, rule or check uses (a check nobody uses is context, not a verdict)."""
+        used: set[str] = set()
+        for d in self.decls.values():
+            for e in (d.value, d.check, d.when):
+                if e is not None:
+                    used.update(n.name for n in ast.walk(e) if isinstance(n, ast.Name))
+        return frozenset(used)
+
+    @cached_property
+    def fields_read(self) -> dict[str, frozenset[str]]:
+        """Input fields each declaration reads directly."""
+        out = {}
+        for d in self.decls.values():
+            names: set[str] = set()
+            for e in (d.value, d.check, d.when):
+                if e is not None:
+                    names.update(n.name for n in ast.walk(e) if isinstance(n, ast.Name) and n.name in self.fields)
+            out[d.name] = frozenset(names)
+        return out
+
+    @cached_property
+    def check_owners(self) -> dict[str, str]:
+        """Check id → the county item that judges it (the first item naming it)."""
+        out: dict[str, str] = {}
+        for d in self.decls.values():
+            if d.kind != "item":
+                continue
+            for e in (d.value, d.check):
+                for n in ast.walk(e) if e is not None else ():
+                    t = self.decls.get(n.name) if isinstance(n, ast.Name) else None
+                    if t is not None and t.kind == "check":
+                        out.setdefault(n.name, d.name)
+        return out
 
     def indicators(self) -> list[ast.Decl]:
         return [d for d in self.decls.values() if d.kind == "indicator"]

@@ -8,7 +8,6 @@ they belong to, a school check under the county item that uses it.
 from __future__ import annotations
 
 from ...results.findings import STAGE_ZH, num, pct_floor
-from ...semantics.checker import iter_names
 
 ORDINALS = "一二三四五六七八九十"
 STATUS_ZH = {"met": "达标", "not_met": "未达标", "tolerated": "容许", "exempt": "豁免",
@@ -31,27 +30,11 @@ def count_zh(n: int) -> str:
     return head + (ORDINALS[ones - 1] if ones else "")
 
 
-def item_of_check(model) -> dict[str, str]:
-    """Check id → the county item that judges it (``all(check)``)."""
-    out: dict[str, str] = {}
-    for d in model.decls.values():
-        if d.kind != "item":
-            continue
-        for e in (d.value, d.check):
-            if e is None:
-                continue
-            for n in iter_names(e):
-                t = model.decls.get(n.name)
-                if t is not None and t.kind == "check":
-                    out.setdefault(n.name, d.name)
-    return out
-
-
 def summary_zh(model, county: dict) -> list[str]:
     """The 'not fully met' sentence parts, one per item with findings."""
     labels = model.decls
     parts = model.parts
-    owner = item_of_check(model)
+    owner = model.check_owners
     groups: dict[str, list[dict]] = {}
     order: list[str] = []
     for f in county["findings"]:
