@@ -479,7 +479,6 @@ class Explainer:
         code = fr.county_codes[c]
         out = ["", f"═ {self.names[i0] or self.codes[i0]}（{self.codes[i0]}） · {cname}（{code}）" if self.lang == "zh"
                else f"═ {self.names[i0] or self.codes[i0]} ({self.codes[i0]}) · {cname} ({code})"]
-        rule = ev.resource_rule()
         for i in rows_idx:
             r = ev.row(i)
             line_no = int(fr.rows.row_numbers[i])
@@ -501,7 +500,7 @@ class Explainer:
                 self.check_oracle(d, ent, res, out)
             for d in m.decls.values():
                 if d.kind == "rule" and self.wanted(d.name):
-                    out += self.rule_lines(d, i, r, rule)
+                    out += self.rule_lines(d, i, r)
             for d in m.decls.values():
                 if d.kind == "check" and d.entity == "row" and self.wanted(d.name):
                     out += self.judged(d, ent, r["checks"][d.name], stage_code)
@@ -544,7 +543,7 @@ class Explainer:
             ))
         return out
 
-    def rule_lines(self, d: ast.Decl, i: int, r: dict, main_rule: str | None) -> list[str]:
+    def rule_lines(self, d: ast.Decl, i: int, r: dict) -> list[str]:
         status = STATUS_BY_KEY[r["rules"][d.name]]
         out = [f"  ▶ {self.t('规则', 'rule')} {self.label(d)}"]
         if self.source(d):

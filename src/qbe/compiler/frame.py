@@ -24,7 +24,7 @@ def factorize(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         arr = np.asarray(keys[0])
         if arr.dtype == object:
             arr = arr.astype(str)
-        uniq, first, codes = np.unique(arr, return_index=True, return_inverse=True)
+        _, first, codes = np.unique(arr, return_index=True, return_inverse=True)
         return codes.astype(np.int64), first
     parts = [factorize(k)[0] for k in keys]
     combined = parts[0]
@@ -73,7 +73,7 @@ class Frame:
 
 def _compact(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes 0..k-1 (in sorted key order) and first rows, for integer keys."""
-    uniq, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+    _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
     return codes.astype(np.int64), first
 
 

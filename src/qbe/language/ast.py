@@ -285,15 +285,6 @@ class Decl:
     grades: tuple[GradeBand, ...] = ()  #: best first; the last may have no condition (the fallback)
     clause_spans: tuple[tuple[str, Span], ...] = ()
 
-    def has(self, clause: str) -> bool:
-        return any(k == clause for k, _ in self.clause_spans)
-
-    def clause_span(self, clause: str) -> Span | None:
-        for k, sp in self.clause_spans:
-            if k == clause:
-                return sp
-        return None
-
 
 @dataclass(frozen=True)
 class ParamValue:
