@@ -193,6 +193,45 @@ def test_config_file(tmp_path, monkeypatch):
     assert rep["counties"][0]["verdict"] == "met"
 
 
+def test_config_sqlite_url_is_relative_to_the_config_file(tmp_path, monkeypatch):
+    """A relative SQLite file in qbe.toml is found from the config's folder, not the working directory."""
+    pytest.importorskip("sqlalchemy")
+    import sqlite3
+
+    cols = list(GOOD_PRIMARY)
+    (tmp_path / "db").mkdir()
+    con = sqlite3.connect(tmp_path / "db" / "s.db")
+    con.execute(f"CREATE TABLE schools ({', '.join(f'{c!r}' for c in cols)})")
+    con.execute(f"INSERT INTO schools VALUES ({', '.join('?' for _ in cols)})", [GOOD_PRIMARY[c] for c in cols])
+    con.commit()
+    con.close()
+    write_csv(tmp_path / "c.csv", [GOOD_COUNTY])
+    (tmp_path / "qbe.toml").write_text(
+        'standard = "national-2017"\ndata = "sqlite:///db/s.db?table=schools"\ncounty_data = "c.csv"\n'
+        'formats = ["json"]\noutput = "rep"\n', encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    res = invoke("run")
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "rep" / "national-2017.json").read_text(encoding="utf-8"))
+    assert [s["school_code"] for s in rep["schools"]] == [str(GOOD_PRIMARY["school_code"])]
+    assert not (tmp_path / "elsewhere" / "db").exists()
+
+
+def test_config_sqlite_url_rebasing_leaves_absolute_and_other_urls(tmp_path):
+    from qbe.config import load_config
+
+    for given, expected in [
+        ("sqlite:///a.db?table=t", f"sqlite:///{(tmp_path / 'a.db').as_posix()}?table=t"),
+        ("sqlite+pysqlite:///d/a.db", f"sqlite+pysqlite:///{(tmp_path / 'd' / 'a.db').as_posix()}"),
+        ("sqlite:////abs/a.db?table=t", "sqlite:////abs/a.db?table=t"),
+        ("sqlite:///:memory:", "sqlite:///:memory:"),
+        ("postgresql://u@h/db?table=t", "postgresql://u@h/db?table=t"),
+    ]:
+        (tmp_path / "qbe.toml").write_text(f'data = "{given}"\n', encoding="utf-8")
+        assert load_config(tmp_path / "qbe.toml").data == expected, given
+
+
 def test_bad_config_is_a_usage_error(tmp_path, monkeypatch):
     (tmp_path / "qbe.toml").write_text('standrd = "x"\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)

@@ -19,6 +19,7 @@ override it. Example::
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -89,5 +90,28 @@ def load_config(path: Path | None = None) -> QbeConfig:
         v = getattr(cfg, key)
         if v and "://" not in v and not Path(v).is_absolute():
             setattr(cfg, key, str(base / v))
+        elif v and "://" in v:
+            setattr(cfg, key, _rebase_sqlite_url(v, base))
     cfg.path = str(path)
     return cfg
+
+
+_SQLITE_SCHEME = re.compile(r"^sqlite(\+[A-Za-z0-9_]+)?:///")
+
+
+def _rebase_sqlite_url(url: str, base: Path) -> str:
+    """A relative SQLite file in a configured URL is relative to the configuration file.
+
+    Without this, ``data = "sqlite:///schools.db?table=schools"`` in a project's
+    qbe.toml would open (or fail to find) ``schools.db`` in whatever folder the
+    command happens to run from, unlike every plain path in the same file.
+    ``sqlite:////abs/path.db`` (absolute) and ``:memory:`` are left alone.
+    """
+    m = _SQLITE_SCHEME.match(url)
+    if not m:
+        return url
+    rest = url[m.end():]
+    db, sep, query = rest.partition("?")
+    if not db or db.startswith("/") or db == ":memory:" or Path(db).is_absolute():
+        return url
+    return f"{m.group(0)}{(base / db).resolve().as_posix()}{sep}{query}"
