@@ -165,3 +165,11 @@ def test_chinese_identifiers_strings_and_comments():
     model, ds = diags(body)
     assert model is not None, [d.render("en") for d in ds]
     assert "面积指标" in model.decls
+
+
+def test_negative_range_bounds_keep_their_sign():
+    """``range -5..3`` is -5 to 3 (the minus sign used to be dropped, giving 5..3)."""
+    rs = parse_text('inputs row {\n    a: count "A" range -5..3\n    b: count "B" range -1..-1\n'
+                    '    c: count "C" range ..-2.5\n    d: count "D" range 2..\n}\n', "t.qbe")
+    got = [(f.name, f.minimum, f.maximum) for f in rs.inputs[0].fields]
+    assert got == [("a", -5.0, 3.0), ("b", -1.0, -1.0), ("c", None, -2.5), ("d", 2.0, None)]

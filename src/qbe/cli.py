@@ -10,6 +10,7 @@ tables a supervision office already has.
   qbe schema                                JSON Schema of the JSON report
   qbe template --standard national-2017 -o 填报模板.xlsx   the Excel input template
   qbe show | diff | compare                 versions of standards and what they change
+  qbe fmt rulesets/ [--check|--diff]        lay ruleset files out in the one canonical style
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class ExitCode(IntEnum):
     INTERNAL = 1
     #: the command was used wrongly: unknown option, standard, format or year; a bad configuration file
     USAGE = 2
-    #: a ruleset has errors (syntax or checks); nothing was evaluated
+    #: a ruleset has errors (syntax, checks or a limit); nothing was evaluated.
+    #: Also ``qbe fmt --check`` when a file is not in the canonical layout
     RULESET = 3
     #: the data could not be read (no report is written) or has errors (reports are written,
     #: rows with problems marked); also a bad exemptions file
@@ -443,6 +445,24 @@ def explain(standard, data, county_data, school, county, indicator, example, yea
         _fail(e, lang)
         return
     click.echo(text, nl=False)
+
+
+@main.command("fmt")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--check", is_flag=True, help="Change nothing; list the files that would change and exit 3 if any.")
+@click.option("--diff", "show_diff", is_flag=True, help="Change nothing; print what would change as a unified diff.")
+@LANG
+def fmt(paths, check, show_diff, lang) -> None:
+    """Lay ruleset files (.qbe, or folders of them) out in the canonical style; comments and meaning unchanged.
+
+    \b
+    Example:
+      qbe fmt rulesets/my-province.qbe
+      qbe fmt --check rulesets/
+    """
+    from .language.formatter import format_paths
+
+    sys.exit(format_paths(list(paths), check, show_diff, lang or "zh", click.echo))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -78,6 +78,7 @@ class _Builder:
         self.index: dict[Node, int] = {}
         self.decls: dict[str, DeclOut] = {}
         self.lets: dict[str, int] = {}
+        self.let_levels: dict[str, str] = {}
         self.tolerators: dict[str, list[str]] = {}
         for d in model.decls.values():
             if d.kind == "rule" and d.when is not None:
@@ -150,7 +151,12 @@ class _Builder:
             lv = self.m.fields[name].level
             return {Level.ROW: ROW, Level.SCHOOL: SCHOOL, Level.COUNTY: COUNTY}[lv]
         if name in self.m.lets:
-            return self.nat(self.m.lets[name].expr) if self.nat(self.m.lets[name].expr) != CONST else CONST
+            # cached: a chain of lets (a2 = a1 + 1, a3 = a2 + 1, …) would otherwise be walked
+            # once per path through it, which doubles with every link
+            lv = self.let_levels.get(name)
+            if lv is None:
+                lv = self.let_levels[name] = self.nat(self.m.lets[name].expr)
+            return lv
         if name in self.m.decls:
             return decl_level(self.m.decls[name])
         return CONST  # category constants
@@ -375,10 +381,9 @@ class _Builder:
     # ---------------------------------------------------------------- declarations
     def let(self, name: str) -> int:
         if name not in self.lets:
-            let = self.m.lets[name]
-            lv = self.nat(let.expr)
+            lv = self._name_level(name)
             ctx = lv if lv in (COUNTY, SCHOOL, ROW) else ROW
-            self.lets[name] = self.num(let.expr, ctx)
+            self.lets[name] = self.num(self.m.lets[name].expr, ctx)
         return self.lets[name]
 
     def stage_codes(self, level: str) -> int:

@@ -4,16 +4,19 @@ The Lark parser is built once, lazily (LALR, positions on). Lark's own
 exceptions never leave this module: a syntax error becomes a
 :class:`~qbe.errors.RulesetError` holding a bilingual diagnostic with the
 location, what was expected in words a policy officer knows, and a hint.
+A file over one of the limits (size, nesting, declarations; see ``MAX_*``)
+gets a located ``limit`` diagnostic instead of a ``RecursionError`` or a hang.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ..diagnostics import Diagnostic, Span
@@ -213,7 +216,11 @@ class _Builder(Transformer):
         return tuple(_unquote(s) for s in c)
 
     def signed_number(self, c):
-        return float(c[-1]) * (-1 if len(c) == 2 else 1)
+        return float(c[0])
+
+    def negative_number(self, c):
+        # the "-" is an anonymous token the tree drops, hence a rule of its own
+        return -float(c[0])
 
     def range(self, c):
         # children: [lo?, hi?] with maybe_placeholders giving None for absent ones
@@ -478,6 +485,92 @@ class _Builder(Transformer):
         return c
 
 
+# --------------------------------------------------------------------------- limits
+# A ruleset is data, not a program: these bounds keep a wrong or hostile file from
+# exhausting memory or the interpreter's recursion. The bundled standards stay far
+# below them (largest file 30 kB, deepest syntax tree 12 levels, at most 76 declarations).
+
+#: bytes of one ruleset file (UTF-8); parsing takes some 20 s per MB on a slow machine
+MAX_FILE_BYTES = 1024 * 1024
+#: nested brackets ( [ { in the text, and levels of the syntax tree (an expression's
+#: operators, e.g. a chain of 100 "+" or "not not …", count one level each)
+MAX_NESTING = 100
+#: declarations (standard, inputs, let, indicator, item, param, override …) in one file
+MAX_DECLARATIONS = 5000
+#: standards in one chain of ``extends`` (the file itself, its parent, the parent's parent …)
+MAX_EXTENDS = 16
+
+_BRACKETS = re.compile(r'"(?:[^"\\\n]|\\.)*"|(?:#|//)[^\n]*|[(\[{]|[)\]}]')
+
+
+def _limit(file: str, line: int, column: int, zh: str, en: str, hint_zh: str, hint_en: str, text: str | None) -> RulesetError:
+    diag = Diagnostic("limit", "error", Span(file, line, column), zh, en, hint_zh, hint_en)
+    # an empty source stands in for a file too large to show, so that printing the error does not read it
+    return RulesetError([diag], {file: text if text is not None else ""})
+
+
+def check_size(size: int, file: str) -> None:
+    """A file over :data:`MAX_FILE_BYTES` is refused before it is read or parsed."""
+    if size > MAX_FILE_BYTES:
+        mb = MAX_FILE_BYTES / (1024 * 1024)
+        raise _limit(
+            file, 1, 1,
+            f"规则文件过大：{size / (1024 * 1024):.1f} MB，上限为 {mb:g} MB",
+            f"ruleset file too large: {size / (1024 * 1024):.1f} MB, the limit is {mb:g} MB",
+            "规则文件只写标准本身；数据放在数据表中。确需更多内容时拆成几个用 extends 相连的文件。",
+            "a ruleset states the standard only; data belongs in the tables. Split a very long standard "
+            "into files joined by extends.",
+            None,
+        )
+
+
+def _nesting_error(file: str, line: int, column: int, text: str) -> RulesetError:
+    return _limit(
+        file, line, column,
+        f"嵌套过深：括号或表达式的层数超过 {MAX_NESTING} 层",
+        f"nested too deeply: more than {MAX_NESTING} levels of brackets or operators",
+        "用 let 把表达式的一部分定义为中间值，再在这里引用它的名称。",
+        "give part of the expression a name with let and use that name here.",
+        text,
+    )
+
+
+def _check_brackets(text: str, file: str) -> None:
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        ch = m.group()
+        if ch in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, m.start()) + 1
+                column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+                raise _nesting_error(file, line, column, text)
+        elif ch in ")]}":
+            depth -= 1
+
+
+def _check_tree(tree: Tree, file: str, text: str) -> None:
+    """Declarations and syntax-tree depth, counted without recursion."""
+    decls = [c for c in tree.children if isinstance(c, Tree)]
+    if len(decls) > MAX_DECLARATIONS:
+        meta = decls[MAX_DECLARATIONS].meta
+        raise _limit(
+            file, getattr(meta, "line", 1), getattr(meta, "column", 1),
+            f"声明过多：一个规则文件最多 {MAX_DECLARATIONS} 项声明，这里有 {len(decls)} 项",
+            f"too many declarations: a ruleset file holds at most {MAX_DECLARATIONS}, this one has {len(decls)}",
+            "把标准拆成几个用 extends 相连的文件，或把重复的内容合并。",
+            "split the standard into files joined by extends, or merge repeated items.",
+            text,
+        )
+    stack: list[tuple[Tree, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            raise _nesting_error(file, getattr(meta, "line", 1), getattr(meta, "column", 1), text)
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+
+
 # --------------------------------------------------------------------------- errors
 
 _TOKEN_WORDS = {
@@ -574,12 +667,28 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
     )
 
 
-def parse_text(text: str, file: str = "<ruleset>") -> ast.Ruleset:
-    """Parse one ruleset text; raises :class:`RulesetError` on a syntax error."""
+def parse_tree(text: str, file: str = "<ruleset>", parser: Lark | None = None) -> Tree:
+    """Text → Lark tree within the limits; the formatter reuses this with its own parser.
+
+    The order matters: size and bracket depth are checked on the raw text before
+    the parser runs, so a huge or pathologically nested file fails in milliseconds.
+    The tree's depth and declarations are checked for the AST's own parser only: the
+    formatter's parser keeps every token, so its trees are deeper by design.
+    """
+    check_size(len(text) if len(text) * 4 <= MAX_FILE_BYTES else len(text.encode("utf-8")), file)
+    _check_brackets(text, file)
     try:
-        tree = _parser().parse(text)
+        tree = (parser or _parser()).parse(text)
     except UnexpectedInput as err:
         raise RulesetError([_syntax_diagnostic(err, file, text)], {file: text}) from None
+    if parser is None:
+        _check_tree(tree, file, text)
+    return tree
+
+
+def parse_text(text: str, file: str = "<ruleset>") -> ast.Ruleset:
+    """Parse one ruleset text; raises :class:`RulesetError` on a syntax error or a broken limit."""
+    tree = parse_tree(text, file)
     try:
         items = _Builder(file).transform(tree)
     except VisitError as err:  # a malformed literal (e.g. an invalid number) surfaces here
@@ -632,6 +741,7 @@ def parse_text(text: str, file: str = "<ruleset>") -> ast.Ruleset:
 def parse_file(path: str | Path) -> ast.Ruleset:
     p = Path(path)
     try:
+        check_size(p.stat().st_size, str(p))
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise RulesetError(

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, DiagnosticBag, Span
 from ..errors import RulesetError
 from ..language import ast
-from ..language.parser import parse_file
+from ..language.parser import MAX_EXTENDS, parse_file
 
 #: clause key → the Decl attributes it sets
 CLAUSE_ATTRS = {
@@ -77,6 +77,11 @@ def _load(path, find, known, bag: DiagnosticBag, sources: dict[str, str], chain:
     if std.extends in (*chain, std.id):
         cyc = " → ".join((*chain, std.id, std.extends))
         bag.error("extends_cycle", std.extends_span, f"标准继承出现循环：{cyc}", f"standards extend each other in a circle: {cyc}")
+        return None
+    if len(chain) + 2 > MAX_EXTENDS:
+        bag.error("limit", std.extends_span, f"继承层级过多：extends 链超过 {MAX_EXTENDS} 个标准",
+                  f"too long a chain of extends: more than {MAX_EXTENDS} standards",
+                  "直接继承更上层的标准，减少中间层。", "extend a standard higher up the chain directly, with fewer steps between.")
         return None
     parent_path = _sibling(Path(path), std.extends) or find(std.extends)
     if parent_path is None:
