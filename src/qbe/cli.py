@@ -6,6 +6,7 @@ tables a supervision office already has.
   qbe demo                                  run the bundled fictional county
   qbe run --standard national-2017 --data schools.xlsx --county-data county.xlsx
   qbe check rulesets/national-2017.qbe      check a ruleset file, all problems at once
+  qbe lint rulesets/*.qbe                   findings beyond check: impossible requirements, grade gaps …
   qbe standards                             list the installed standards
   qbe schema                                JSON Schema of the JSON report
   qbe template --standard national-2017 -o 填报模板.xlsx   the Excel input template
@@ -43,6 +44,8 @@ class ExitCode(IntEnum):
     DATA = 4
     #: a report writer failed; the other formats were written
     WRITER = 5
+    #: `qbe lint`: the ruleset has no errors but lint reports findings
+    LINT_FINDINGS = 7
 
 
 def _fail(e: QbeError, lang: str) -> None:
@@ -463,6 +466,25 @@ def fmt(paths, check, show_diff, lang) -> None:
     from .language.formatter import format_paths
 
     sys.exit(format_paths(list(paths), check, show_diff, lang or "zh", click.echo))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@LANG
+def lint(paths, lang) -> None:
+    """Find what a ruleset that passes `qbe check` most likely still gets wrong: requirements the
+    inputs' declared ranges make impossible or certain, constant conditions, overlapping or gapped
+    grades, overrides that change nothing, unused values. Exit 0 with no findings, 7 with findings,
+    3 when a file has errors (those are printed instead).
+
+    \b
+    Example:
+      qbe lint rulesets/*.qbe --lang en
+    """
+    from .plugins import registry
+    from .semantics.lint import run_lint
+
+    sys.exit(run_lint(list(paths), lang or "zh", click.echo, registry()))
 
 
 if __name__ == "__main__":  # pragma: no cover
