@@ -12,6 +12,7 @@ tables a supervision office already has.
   qbe template --standard national-2017 -o 填报模板.xlsx   the Excel input template
   qbe show | diff | compare                 versions of standards and what they change
   qbe fmt rulesets/ [--check|--diff]        lay ruleset files out in the one canonical style
+  qbe test rulesets/                        run the test cases kept beside the rulesets
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class ExitCode(IntEnum):
     DATA = 4
     #: a report writer failed; the other formats were written
     WRITER = 5
+    #: `qbe test`: a test case of a ruleset failed (expected and actual results differ)
+    TESTS_FAILED = 6
     #: `qbe lint`: the ruleset has no errors but lint reports findings
     LINT_FINDINGS = 7
 
@@ -448,6 +451,43 @@ def explain(standard, data, county_data, school, county, indicator, example, yea
         _fail(e, lang)
         return
     click.echo(text, nl=False)
+
+
+@main.command(name="test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--year", type=int, help="Year for cases that do not set their own, for standards with yearly targets.")
+@click.option("--update", is_flag=True, help="Rewrite the failing expectations in the test files with the current results.")
+@click.option("--record", is_flag=True, help="With --update: also add every result an expectation block does not state yet.")
+@click.option("--no-coverage", is_flag=True, help="Do not print which statuses the cases exercised.")
+@LANG
+def test_cmd(paths, year, update, record, no_coverage, lang) -> None:
+    """Run the test cases kept beside rulesets: each case's rows through the same evaluation as
+    `qbe run`, compared with the expected verdicts; then which statuses the cases exercised.
+
+    \b
+    PATHS: test files (*.test.toml), ruleset files (their tests/<name>.test.toml) or folders;
+    default: the rulesets folder of the current directory, else the bundled standards.
+    \b
+    Example:
+      qbe test rulesets/
+      qbe test rulesets/national-2017.qbe --lang en
+      qbe test rulesets/tests/qiantang-2022.test.toml --update
+    """
+    from .ruletest.command import default_paths, run_tests
+
+    lang = lang or "zh"
+    if record and not update:
+        _fail(_usage("--record 须与 --update 同用", "--record is used with --update"), lang)
+        return
+    try:
+        paths = list(paths) or default_paths()
+        if not paths:
+            raise _usage("请给出测试文件、规则文件或文件夹", "give test files, ruleset files or folders")
+        code = run_tests(paths, lang, year, update, record, not no_coverage, echo=click.echo)
+    except QbeError as e:
+        _fail(e, lang)
+        return
+    sys.exit(code)
 
 
 @main.command("fmt")
