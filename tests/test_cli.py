@@ -167,7 +167,7 @@ def test_standards_and_schema():
     assert any(line.startswith("national-2017\t2017\t") for line in res.output.splitlines())
     res = invoke("schema")
     s = json.loads(res.output)
-    assert s["title"] == "qbe report, schema 1.1"
+    assert s["title"] == "qbe report, schema 1.2"
     assert {"standard", "schools", "counties", "errors"} <= set(s["properties"])
 
 

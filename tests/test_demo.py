@@ -58,7 +58,7 @@ def test_demo_shape_and_findings(tmp_path):
 
 def test_demo_report_records_provenance(tmp_path):
     _, rep = demo_report(tmp_path)
-    assert rep["schema_version"] == "1.1"
+    assert rep["schema_version"] == "1.2"
     assert rep["standard"]["id"] == "national-2017" and rep["standard"]["version"] == 2017
     assert rep["standard"]["ruleset_hash"].startswith("sha256:") and len(rep["standard"]["ruleset_hash"]) == 71
     from qbe import __version__

@@ -3,7 +3,10 @@
 For each item the trace shows its label and id, the formula as written with
 the actual numbers substituted, the requirement for the stage and its source
 clause, the percentage of the requirement, the status in words, the
-exemptions or tolerances that applied and the rule that decided.
+exemptions or tolerances that applied, the rule that decided and, for an
+unmet indicator or a CV over its limit, what would meet it (the 整改清单
+entry, :mod:`qbe.results.remedy`). :func:`shortfall_traces` gives the same
+text for the HTML and Word reports, reading only the schools it explains.
 
 The verdicts are the fast evaluation's (:class:`~qbe.results.assemble.Evaluation`);
 the numbers inside a formula come from the exact row-by-row evaluator
@@ -119,12 +122,36 @@ class Explainer:
     ev: Any
     lang: str = "zh"
     only: str | None = None
+    subset: list[int] | None = None  #: trace only these rows (each school complete); None: every row
+    _local: dict[int, int] | None = None
+
+    def row_ent(self, i: int) -> Entity:
+        """The exact evaluator's entity for input row ``i``."""
+        return self.oracle.row_entity(i if self._local is None else self._local[i])
+
+    def shortfall(self, i: int, name: str) -> list[str]:
+        """The trace of indicator ``name`` on row ``i``: formula with numbers, requirement and clause,
+        tolerance or exemption, the rule that decided, and the amount that would meet it."""
+        r = self.ev.row(i)
+        d = self.m.decls[name]
+        res = r["indicators"][name]
+        out = self.judged(d, self.row_ent(i), res, r["stage"], indent="")
+        out += self.tolerance_lines(d, i, r, res)
+        for rule in self.ev.decl(name).tolerated_by:
+            out += self.rule_lines(self.m.decls[rule], i, r)
+        return out
 
     def __post_init__(self) -> None:
         self.c = "：" if self.lang == "zh" else ": "
         self.m = self.ev.model
         self.fr = self.ev.frame
-        self.oracle: Oracle = from_tables(self.m, self.fr.rows, self.fr.counties)
+        rows = self.fr.rows
+        if self.subset is not None:
+            # only these rows (whole schools) are traced: the exact evaluator reads just them
+            idx = np.asarray(sorted(set(self.subset)), dtype=np.int64)
+            self._local = {int(g): j for j, g in enumerate(idx.tolist())}
+            rows = _take(rows, idx)
+        self.oracle: Oracle = from_tables(self.m, rows, self.fr.counties)
         self.oracle.params = dict(self.ev.plan.params)
         self.stage_label = {s.name: s.label for s in self.m.stages}
         cols = self.fr.rows.columns
@@ -376,10 +403,21 @@ class Explainer:
         out.append(f"{pad}{self.t('结论', 'status')}{self.c}{self.verdict_words(status, res)}")
         if res.get("reason"):
             out.append(f"{pad}{self.t('原因', 'reason')}{self.c}{res['reason']}")
+        if "remedy" in res:
+            out.append(f"{pad}{self.t('整改', 'to meet it')}{self.c}{self.remedy_words(res['remedy'])}")
         if oracle and "final" in oracle and int(oracle["final"]) != int(status) and d.kind != "indicator":
             out.append(f"{pad}⚠ " + self.t(f"逐行核算结论为 {self.status_word(oracle['final'])}，与快速计算不一致（程序缺陷）",
                                             f"the exact evaluator says {self.status_word(oracle['final'])} (a bug)"))
         return out
+
+    def remedy_words(self, remedy: dict) -> str:
+        """The amount that would meet the requirement, or why none can be stated."""
+        from .default_plugins.writers.wording import remedy_en, remedy_zh
+
+        if remedy.get("input") is None or remedy.get("amount") is None:
+            return self.t("无法直接推算（公式不是单一输入的线性式，或须减少某项输入）",
+                          "not derivable (the formula is not linear in a single input, or an input would have to fall)")
+        return remedy_zh(self.m, remedy) if self.lang == "zh" else remedy_en(self.m, remedy)
 
     def excess(self, res: dict, op: str, unit: str, pct: bool) -> str:
         if res.get("status") != "not_met":
@@ -490,7 +528,7 @@ class Explainer:
                 if iss.row == line_no and iss.source == fr.rows.source:
                     out.append(f"  ⚠ {iss.render(self.lang)}")
             stage_code = r["stage"]
-            ent = self.oracle.row_entity(i)
+            ent = self.row_ent(i)
             for d in m.indicators():
                 if not self.wanted(d.name):
                     continue
@@ -567,7 +605,7 @@ class Explainer:
                     out.append(self.t(f"    未达到要求：{self.m.decls[n].label}（{n}）为要求的 {p}%，{'不低于' if ok else '低于'} {tol}",
                                       f"    below the requirement: {n} at {p}%, {'not below' if ok else 'below'} {tol}"))
         elif d.when is not None:
-            ent = self.oracle.row_entity(i)
+            ent = self.row_ent(i)
             out.append(f"    {self.t('条件', 'condition')}{self.c}{text_of(self.m, d.when)}")
             out.append(f"    {self.t('代入', 'with the data')}{self.c}{self.sub(d.when, ent, True)}")
         out.append(f"    {self.t('结论', 'status')}{self.c}{self.status_word(status)}")
@@ -639,6 +677,11 @@ class Explainer:
                     f"      {name}: CV {self.fmt(b['cv'])}{lim} (mean {self.fmt(b['mean'])}, {b['schools']} schools) "
                     f"→ {self.status_word(STATUS_BY_KEY[b['status']])}",
                 ))
+                if b.get("remedy"):
+                    from .default_plugins.writers.wording import cv_remedy_en, cv_remedy_zh
+
+                    words = cv_remedy_zh(self.m, stage, ind, b) if self.lang == "zh" else cv_remedy_en(self.m, stage, ind, b)
+                    out.append(f"        {self.t('整改', 'to meet it')}{self.c}{words}")
             comp = cd["composite_cv"].get(stage)
             if comp is not None and d.composite:
                 out.append(f"      {d.composite}{self.c}{self.fmt(comp)}")
@@ -710,6 +753,30 @@ class Explainer:
                 c = self.find_county(cd["county_code"])
                 out += [x.strip() for x in self.members_summary(d, c, "")[1:]]
         return out
+
+
+def _take(t, idx: np.ndarray):
+    """The rows ``idx`` of a validated table, as a table of their own."""
+    from dataclasses import replace
+
+    bad = t.bad_rows[idx] if len(t.bad_rows) == t.n else t.bad_rows
+    return replace(t, n=len(idx), columns={k: v[idx] for k, v in t.columns.items()}, row_numbers=t.row_numbers[idx],
+                   bad_rows=bad, evidence={k: v[idx] for k, v in t.evidence.items()})
+
+
+def shortfall_traces(ev, wanted: list[tuple[int, str]], lang: str = "zh") -> dict[tuple[int, str], str]:
+    """Traces of the given (row, indicator) shortfalls, as the reports show them next to each.
+
+    The exact evaluator reads only the schools involved (every stage row of
+    each), so the cost follows the number of traces, not the size of the data.
+    """
+    if not wanted:
+        return {}
+    fr = ev.frame
+    schools = np.unique(fr.row_school[np.asarray([i for i, _ in wanted], dtype=np.int64)])
+    rows = np.nonzero(np.isin(fr.row_school, schools))[0].tolist()
+    ex = Explainer(ev, lang, subset=rows)
+    return {(i, name): "\n".join(ex.shortfall(i, name)) for i, name in wanted}
 
 
 def _op_of(d: ast.Decl) -> str | None:

@@ -238,6 +238,7 @@ class Evaluation:
                     "final": self.arr(o.final, "row"),
                     "tolerated_by": o.tolerated_by[0] if o.tolerated_by else None,
                     "reason": self.reasons(d.name, "row"),
+                    "remedy": self._remedy(d),
                 }
             )
         rule = self.resource_rule()
@@ -280,6 +281,10 @@ class Evaluation:
                 res["tolerated_by"] = ind["tolerated_by"]
             if ind["reason"] is not None and ind["reason"][i] is not None:
                 res["reason"] = ind["reason"][i]
+            if s == 2 and ind["remedy"] is not None:
+                amount = _nn(ind["remedy"]["amount"][i])
+                # no amount on this row: not derivable here, so no input is named either
+                res["remedy"] = {"input": ind["remedy"]["input"] if amount is not None else None, "amount": amount}
             indicators[ind["name"]] = res
         rs = int(rc["rule_status"][i])
         return {
@@ -297,6 +302,63 @@ class Evaluation:
             "checks": {d.name: _check_at(d, a, i) for d, a in rc["checks"]},
             "errors": errors or [],
         }
+
+    def _remedy(self, d: ast.Decl) -> dict | None:
+        """What would meet indicator ``d`` on each row where it is not met (None: no such row).
+
+        ``amount`` is rounded like every other figure of the report (12
+        significant digits), far inside the comparison's slack, so the
+        rounded amount still meets the requirement.
+        """
+        from .remedy import indicator_remedy
+
+        o = self.decl(d.name)
+        r = indicator_remedy(self, d, self.arr(o.final, "row"))
+        if r is None:
+            return None
+        return {"input": r.input, "amount": clean_array(r.amount, self.frame.n)}
+
+    def _balance_remedy(self, d: ast.Decl, nodes: tuple) -> dict[int, dict]:
+        """For each county × stage group whose CV is over its limit: contributors and raise-to-mean figures."""
+        from .remedy import TOP_CONTRIBUTORS, balance_ops, balance_remedy
+
+        fr = self.frame
+        cv_n, mean_n, lim_n, st_n, _ = nodes
+        st = np.asarray(self.arr(st_n, "cs"))
+        bad = np.nonzero(st == int(Status.NOT_MET))[0]
+        if not bad.size or lim_n is None:
+            return {}
+        x_n, w_n, m_n = self.plan.nodes[cv_n].args
+        x = np.broadcast_to(np.asarray(self.values[x_n], dtype=np.float64), (fr.n,))
+        w = np.broadcast_to(np.asarray(self.values[w_n], dtype=np.float64), (fr.n,))
+        member = np.broadcast_to(np.asarray(self.values[m_n], dtype=bool), (fr.n,))
+        mean = np.asarray(self.arr(mean_n, "cs"), dtype=np.float64)
+        limit = np.asarray(self.arr(lim_n, "cs"), dtype=np.float64)
+        br = balance_remedy(x, w, member, fr.row_cs, fr.n_cs, mean, limit, balance_ops(d, fr.cs_stage))
+        rc = self.row_columns()
+        out: dict[int, dict] = {}
+        in_bad = np.isin(fr.row_cs, bad) & np.isfinite(br.share)
+        rows = np.nonzero(in_bad)[0]
+        order = rows[np.lexsort((-br.share[rows], fr.row_cs[rows]))]
+        by_group: dict[int, list[int]] = {}
+        for i in order.tolist():
+            lst = by_group.setdefault(int(fr.row_cs[i]), [])
+            if len(lst) < TOP_CONTRIBUTORS:
+                lst.append(i)
+        for g in bad.tolist():
+            k = int(br.raise_lowest[g])
+            out[g] = {
+                "contributors": [
+                    {"school_code": rc["school_code"][i], "school_name": rc["school_name"][i],
+                     "value": _f(x[i]), "share": _f(br.share[i])}
+                    for i in by_group.get(g, [])
+                ],
+                "below_mean": int(br.below[g]),
+                "cv_if_raised": _f(br.cv_if_raised[g]),
+                "raise_lowest": k if k > 0 else None,
+                "cv_after": _f(br.cv_after[g]) if k > 0 else None,
+            }
+        return out
 
     def notable_rows(self) -> np.ndarray:
         """Indices of rows with anything short of met: the rows findings talk about."""
@@ -396,6 +458,7 @@ class Evaluation:
             cs_stage = fr.cs_stage.tolist()
             comp = self.arr(o.composite, "cs")
             for ind, (cv_n, mean_n, lim_n, st_n, cnt_n) in o.balance.items():
+                fixes = self._balance_remedy(d, (cv_n, mean_n, lim_n, st_n, cnt_n))
                 cv = self.arr(cv_n, "cs").tolist()
                 mean = self.arr(mean_n, "cs").tolist()
                 lim = self.arr(lim_n, "cs").tolist() if lim_n is not None else [None] * fr.n_cs
@@ -413,6 +476,8 @@ class Evaluation:
                         "mean": _f(mean[g]),
                         "schools": int(cnt[g]),
                     }
+                    if g in fixes:
+                        balance[cs_county[g]][sk][ind]["remedy"] = fixes[g]
             if comp is not None:
                 for g in range(fr.n_cs):
                     if 0 <= cs_stage[g] < len(STAGE_KEYS):

@@ -12,9 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 #: 1.0 first release; 1.1 adds standard.year, exemptions, "reason" on exempt or tolerated results,
-#: "grade" on graded items and county "grades" for graded verdicts
+#: "grade" on graded items and county "grades" for graded verdicts; 1.2 adds "remedy" on unmet
+#: indicators and on CVs over their limit
 
 StatusKey = Literal["met", "not_met", "tolerated", "exempt", "not_applicable", "not_assessed"]
 
@@ -55,6 +56,17 @@ class Produced(_Model):
     schema_version: str = SCHEMA_VERSION
 
 
+class Remedy(_Model):
+    """What would meet an unmet indicator: add ``amount`` to the input column ``input``."""
+
+    input: str | None = Field(description="the input column to increase (the resource, e.g. teaching_area_m2); "
+                                          "null when the formula is not linear in a single input the requirement "
+                                          "can be met by increasing (not derivable)")
+    amount: float | None = Field(description="the smallest increase that meets the requirement by qbe's own "
+                                             "comparison; whole units for inputs typed count (rounded up), exact "
+                                             "for area, money and other types; null when not derivable")
+
+
 class IndicatorResult(_Model):
     """One resource indicator of one school-stage row."""
 
@@ -66,6 +78,7 @@ class IndicatorResult(_Model):
     status: StatusKey
     tolerated_by: str | None = Field(None, description="the rule that tolerates a shortfall, when status is tolerated")
     reason: str | None = Field(None, description="why the item is exempt or tolerated (declared or approved exemption)")
+    remedy: Remedy | None = Field(None, description="present exactly when status is not_met (always the last key)")
 
 
 class CheckResult(_Model):
@@ -126,6 +139,27 @@ class SchoolResult(_Model):
     checks: dict[str, CheckResult]
 
 
+class Contributor(_Model):
+    """A school among those contributing most to a CV."""
+
+    school_code: str
+    school_name: str | None = None
+    value: float | None = Field(description="the school's value of the indicator")
+    share: float | None = Field(description="its share of Σ P_i (X_i − X̄)², the weighted squared deviation (0–1)")
+
+
+class BalanceRemedy(_Model):
+    """For a CV over its limit: who contributes most, and what raising the lowest schools to the mean would do."""
+
+    contributors: list[Contributor] = Field(description="the (up to 3) schools with the largest shares, largest first")
+    below_mean: int = Field(description="schools of the group below the weighted mean")
+    cv_if_raised: float | None = Field(description="the CV if every school below the mean were raised to the present mean")
+    raise_lowest: int | None = Field(description="the fewest of the lowest schools that, raised to the present mean, "
+                                                 "bring the CV within the limit; null when raising all below the mean "
+                                                 "is not enough")
+    cv_after: float | None = Field(description="the CV after raising those schools (null with raise_lowest)")
+
+
 class BalanceResult(_Model):
     cv: float | None = Field(description="student-weighted coefficient of variation; null when undefined (mean 0)")
     limit: float | None
@@ -133,6 +167,7 @@ class BalanceResult(_Model):
     status: StatusKey
     mean: float | None = Field(None, description="the county's student-weighted mean of the indicator")
     schools: int = Field(0, description="school-stage rows in the group")
+    remedy: BalanceRemedy | None = Field(None, description="present when the CV is over its limit (status not_met)")
 
 
 class Finding(_Model):

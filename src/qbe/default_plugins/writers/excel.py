@@ -2,7 +2,9 @@
 
 Sheets: 总体结论 (one row per county), 资源配置 (one row per school-stage row),
 差异系数 (county × stage × indicator), 学校核查 (one row per school), 县级项目
-(county × item), 问题清单 (the findings in words), 数据问题 (errors, then
+(county × item), 问题清单 (the findings in words), 整改清单 (per unmet
+indicator the input and amount that would meet it, per CV over its limit
+what raising the lowest schools would do; only when there is one), 数据问题 (errors, then
 warnings), 豁免 (approved exemptions, when any) and 报告信息 (the standard,
 the ruleset hash and the qbe version).
 
@@ -179,6 +181,7 @@ class ExcelWriter:
             school_checks(evaluation),
             county_items(evaluation, report),
             findings(report),
+            remediation_sheet(evaluation, report),
             data_issues(report),
             exemptions(report) if report.get("exemptions") else None,
             info(report),
@@ -407,6 +410,40 @@ def findings(report: dict) -> Sheet:
         Col("问题", [f["text_zh"] for _, _, f in rows], width=80, wrap=True),
     ]
     return Sheet("问题清单", cols, freeze="C2")
+
+
+def remediation_sheet(ev, report: dict) -> Sheet | None:
+    """整改清单: per county, each unmet indicator with the input and amount that would meet it, then each CV over
+    its limit with what raising the lowest schools to the mean would do. Numbers stay numbers for sorting."""
+    from .wording import remediation
+
+    m = ev.model
+    rows: list[tuple] = []
+    for c in report["counties"]:
+        todo = remediation(m, c, ev.notable_by_county(c["county_code"]) if hasattr(ev, "notable_by_county") else [])
+        for e in todo["schools"]:
+            spec = m.fields.get(e["remedy"]["input"]) if e["remedy"]["input"] else None
+            rows.append((c, e["school_code"], e["school"], e["stage"], e["label"], e["remedy"]["input"],
+                         spec.label if spec else None, e["remedy"]["amount"], spec.unit if spec else None, e["action_zh"]))
+        for e in todo["cvs"]:
+            rows.append((c, None, None, STAGE_ZH.get(e["stage"], e["stage"]), m.decls[e["item"]].label
+                         if e["item"] in m.decls else e["item"], None, None, None, None, e["text_zh"]))
+    if not rows:
+        return None
+    cols = [
+        Col("区县代码", [r[0]["county_code"] for r in rows]),
+        Col("区县名称", [r[0]["county_name"] for r in rows], width=18),
+        Col("学校代码", [r[1] for r in rows]),
+        Col("学校名称", [r[2] for r in rows], width=20),
+        Col("学段", [r[3] for r in rows], width=6),
+        Col("指标", [r[4] for r in rows], width=28),
+        Col("输入列", [r[5] for r in rows], width=22),
+        Col("输入项", [r[6] for r in rows], width=20),
+        Col("需增加", [r[7] for r in rows], "num"),
+        Col("单位", [r[8] for r in rows], width=6),
+        Col("整改", [r[9] for r in rows], width=80, wrap=True),
+    ]
+    return Sheet("整改清单", cols, freeze="C2")
 
 
 def data_issues(report: dict) -> Sheet:

@@ -11,7 +11,9 @@ counties; a table of every county; then, for at most :attr:`HtmlWriter.max_count
 counties (not met first), the overall finding in the self-evaluation's words,
 the parts, the resource shortfalls with a chart of every school's percentage
 of the requirement, the coefficients of variation against their limits, the
-other shortfalls, the county items with their evidence; then the approved
+other shortfalls, the county items with their evidence, the 整改清单 with each
+entry's ``qbe explain`` trace in an expandable details element (at most
+:attr:`HtmlWriter.max_explanations` in the page); then the approved
 exemptions, the data problems, what was left out, and where it all came from.
 
 Needs Jinja2 (``pip install 'qbe[html]'``), imported only when a report is
@@ -26,7 +28,17 @@ from ...errors import UsageError
 from ...results.findings import STAGE_ZH, num, pct_floor
 from ...status import Status
 from . import svg
-from .wording import STATUS_ZH, count_zh, field_label, fmt_input, fmt_item_value, ordinal, summary_zh, verdict_line_zh
+from .wording import (
+    STATUS_ZH,
+    count_zh,
+    field_label,
+    fmt_input,
+    fmt_item_value,
+    ordinal,
+    remediation,
+    summary_zh,
+    verdict_line_zh,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 #: ints of qbe.status.Status → report keys (the raw arrays hold the ints)
@@ -42,6 +54,8 @@ class HtmlWriter:
     max_counties = 50
     #: shortfall rows listed per county, data problems and warnings listed in all
     max_rows_per_county = 200
+    #: shortfall explanations (the ``qbe explain`` trace) attached in the whole page
+    max_explanations = 200
     max_errors = 300
     max_warnings = 100
 
@@ -134,6 +148,7 @@ class Context:
         detail_codes = {c["county_code"] for c in shown}
         rows_of = self.county_rows(detail_codes)
         details = [self.county(c, rows_of.get(c["county_code"], [])) for c in shown]
+        n_traces, n_short = self.explanations(details)
         errors, warnings = r.get("errors", []), r.get("warnings", [])
         omitted = []
         if len(counties) > len(shown):
@@ -141,6 +156,8 @@ class Context:
                            f"个区县只见“各区县结论”汇总表，完整结果见 JSON 报告。")
         if any(d["resources"] and d["resources"]["cut"] for d in details):
             omitted.append(f"每个区县的资源配置未达标明细最多列 {self.w.max_rows_per_county} 行，其余见 JSON 报告。")
+        if n_short > n_traces:
+            omitted.append(f"整改清单中的逐项说明只附前 {n_traces} 项，其余 {n_short - n_traces} 项可用 qbe explain --school 查看。")
         if len(errors) > self.w.max_errors:
             omitted.append(f"数据问题只列出前 {self.w.max_errors} 处，共 {len(errors)} 处。")
         if len(warnings) > self.w.max_warnings:
@@ -266,8 +283,28 @@ class Context:
             "balance": self.balance(c),
             "checks": [f for f in c["findings"] if f["kind"] == "check"],
             "groups": self.items(c),
+            "remediation": remediation(m, c, self.ev.notable_by_county(c["county_code"])),
             "findings_en": [f["text_en"] for f in c["findings"]] if self.lang == "en" else [],
         }
+
+    def explanations(self, details: list[dict]) -> tuple[int, int]:
+        """Attach to each remediation entry the trace ``qbe explain`` gives for it (at most
+        :attr:`HtmlWriter.max_explanations` in the page). Returns (attached, entries)."""
+        from ...explain import shortfall_traces
+
+        entries = [e for d in details for e in d["remediation"]["schools"]]
+        for e in entries:
+            e["trace"] = ""
+        if not entries or not hasattr(self.ev, "row_columns"):
+            return 0, len(entries)
+        rc = self.ev.row_columns()
+        index = {(code, stage): i for i, (code, stage) in enumerate(zip(rc["school_code"], rc["stage"]))}
+        chosen = [e for e in entries if (e["school_code"], e["stage_key"]) in index][: self.w.max_explanations]
+        traces = shortfall_traces(self.ev, [(index[(e["school_code"], e["stage_key"])], e["item"]) for e in chosen],
+                                  self.lang)
+        for e in chosen:
+            e["trace"] = traces[(index[(e["school_code"], e["stage_key"])], e["item"])]
+        return len(chosen), len(entries)
 
     def resources(self, c: dict, rows: list[tuple]) -> dict | None:
         m = self.m

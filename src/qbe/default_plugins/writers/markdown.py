@@ -2,14 +2,25 @@
 
 One section per county: the overall finding in the report's own style, then
 each part as a table (resources by school, CVs per stage, the county items
-with their evidence notes), then the data problems. English labels are not
+with their evidence notes), the 整改清单 (what would meet each unmet
+indicator and bring each CV within its limit), then the data problems. English labels are not
 mixed in: this is the text a supervision office pastes into its report.
 """
 
 from __future__ import annotations
 
 from ...results.findings import STAGE_ZH, num, pct_floor
-from .wording import STATUS_ZH, count_zh, field_label, fmt_input, fmt_item_value, ordinal, summary_zh, verdict_line_zh
+from .wording import (
+    STATUS_ZH,
+    count_zh,
+    field_label,
+    fmt_input,
+    fmt_item_value,
+    ordinal,
+    remediation,
+    summary_zh,
+    verdict_line_zh,
+)
 
 
 class MarkdownWriter:
@@ -66,6 +77,26 @@ class MarkdownWriter:
         out += self.resources(m, evaluation_rows(self._ev, c), c)
         out += self.balance(m, c)
         out += self.items(m, c)
+        out += self.remediation(m, c)
+        return out
+
+    def remediation(self, m, c: dict) -> list[str]:
+        """整改清单: for each unmet indicator the amount that would meet it; for each CV over its limit, what would."""
+        todo = remediation(m, c, evaluation_rows(self._ev, c))
+        if not todo["schools"] and not todo["cvs"]:
+            return []
+        out = ["### 整改清单", ""]
+        if todo["schools"]:
+            out += ["| 学校 | 学段 | 指标 | 数值 | 要求 | 达到要求所需 |", "|---|---|---|---|---|---|"]
+            for e in todo["schools"]:
+                out.append(f"| {_cell(e['school'])} | {e['stage']} | {e['label']} | {e['value']} | {e['required']} | "
+                           f"{e['action_zh']} |")
+            out += ["", "人数、间数等计数按整数向上取整；面积、金额为恰好达到要求的数量。"
+                        "“无法直接推算”表示该指标公式不是单一输入的线性式，或须减少某项输入才能达到要求。", ""]
+        for e in todo["cvs"]:
+            out.append(f"- {e['text_zh']}")
+        if todo["cvs"]:
+            out.append("")
         return out
 
     def resources(self, m, rows: list[dict], c: dict) -> list[str]:

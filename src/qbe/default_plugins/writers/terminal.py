@@ -46,6 +46,10 @@ class TerminalWriter:
             else:
                 for i, f in enumerate(c["findings"], 1):
                     lines.append(f"    {i}. {f['text_en']}")
+            fixes = _fixes(evaluation, c)
+            if fixes:
+                lines.append(f"    整改清单 {fixes} 项，见 Markdown、HTML、Word 或 Excel 报告" if zh else
+                             f"    remediation list: {fixes} entries, in the Markdown, HTML, Word or Excel report")
             lines.append("")
         if len(shown) < len(counties):
             rest = len(counties) - len(shown)
@@ -61,3 +65,10 @@ class TerminalWriter:
                 col = f" '{e['column']}'" if e["column"] else ""
                 lines.append(f"  {loc}{col}: {e['message_zh'] if zh else e['message_en']}")
         return "\n".join(lines) + "\n"
+
+
+def _fixes(evaluation, c: dict) -> int:
+    """Entries of the county's remediation list: unmet indicators of its schools and CVs over their limits."""
+    rows = evaluation.notable_by_county(c["county_code"]) if hasattr(evaluation, "notable_by_county") else []
+    n = sum(1 for r in rows for v in r["indicators"].values() if v["status"] == "not_met")
+    return n + sum(1 for per in c["balance"].values() for b in per.values() if b.get("remedy"))

@@ -2,8 +2,10 @@
 
 Per county: the "对标自查情况" paragraph (尚有二项指标未全面达标：一是……), the
 verdict, the parts' verdicts, the tolerated and failing schools, the CVs
-against their limits, and the county items with their evidence; then the
-approved exemptions and a line naming the qbe version and the ruleset hash.
+against their limits, the county items with their evidence and the 整改清单;
+then an appendix tracing each unmet indicator as ``qbe explain`` does (at most
+:data:`MAX_TRACE_SCHOOLS` schools), the approved exemptions and a line naming
+the qbe version and the ruleset hash.
 Body text is set in 宋体 and headings in 黑体 (East Asian fonts set on the
 styles and the document defaults), so Chinese renders as Chinese in Word.
 
@@ -25,7 +27,17 @@ from xml.sax.saxutils import escape
 from ...errors import UsageError
 from ...results.findings import STAGE_ZH, num, pct_floor
 from .excel import FILLS, grade_mark
-from .wording import STATUS_ZH, count_zh, field_label, fmt_input, fmt_item_value, ordinal, summary_zh, verdict_line_zh
+from .wording import (
+    STATUS_ZH,
+    count_zh,
+    field_label,
+    fmt_input,
+    fmt_item_value,
+    ordinal,
+    remediation,
+    summary_zh,
+    verdict_line_zh,
+)
 
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
@@ -36,6 +48,8 @@ TABLE_STYLE = "Table Grid"
 TABLE_TEXT = "Table Text"  #: a paragraph style for table cells: 9 pt, no spacing
 #: Data problems listed in the document; the rest are counted (every one is in the JSON and Excel reports).
 MAX_ISSUES = 200
+#: Schools whose shortfall traces the appendix prints; the rest are counted.
+MAX_TRACE_SCHOOLS = 50
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -74,6 +88,7 @@ class WordWriter:
         body.para(basis + "。")
         for c in report["counties"]:
             county(body, evaluation, c)
+        appendix(body, evaluation, report)
         if report.get("exemptions"):
             body.heading("已批准的豁免", 1)
             rows = []
@@ -120,6 +135,55 @@ def county(body, ev, c: dict) -> None:
     school_checks(body, c)
     balance(body, m, c)
     items(body, ev, c)
+    remediation_list(body, ev, c)
+
+
+def remediation_list(body, ev, c: dict) -> None:
+    """整改清单: the amount that would meet each unmet indicator; what would bring each CV within its limit."""
+    m = ev.model
+    todo = remediation(m, c, ev.notable_by_county(c["county_code"]))
+    if not todo["schools"] and not todo["cvs"]:
+        return
+    body.heading("整改清单", 2)
+    if todo["schools"]:
+        body.table(["学校", "学段", "指标", "数值", "要求", "达到要求所需"],
+                   [[e["school"], e["stage"], e["label"], e["value"], e["required"], e["action_zh"]] for e in todo["schools"]])
+        body.para("人数、间数等计数按整数向上取整；面积、金额为恰好达到要求的数量；“无法直接推算”表示该指标公式不是单一输入的"
+                  "线性式，或须减少某项输入。各项的计算过程见附录。", style=TABLE_TEXT)
+    for e in todo["cvs"]:
+        body.para(e["text_zh"])
+
+
+def appendix(body, ev, report: dict) -> None:
+    """附录: each school with an unmet indicator, its trace as ``qbe explain`` gives it (at most MAX_TRACE_SCHOOLS)."""
+    from ...explain import shortfall_traces
+
+    m = ev.model
+    if not hasattr(ev, "row_columns"):
+        return
+    rc = ev.row_columns()
+    index = {(code, stage): i for i, (code, stage) in enumerate(zip(rc["school_code"], rc["stage"]))}
+    by_school: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for c in report["counties"]:
+        for e in remediation(m, c, ev.notable_by_county(c["county_code"]))["schools"]:
+            i = index.get((e["school_code"], e["stage_key"]))
+            if i is not None:
+                by_school.setdefault((c["county_code"], e["school_code"]), []).append((i, e["item"]))
+    if not by_school:
+        return
+    keys = list(by_school)[:MAX_TRACE_SCHOOLS]
+    traces = shortfall_traces(ev, [w for k in keys for w in by_school[k]])
+    body.heading("附录：未达标指标的计算说明", 1)
+    body.para("以下逐校列出未达标指标的公式与代入数值、要求及依据条款、容许或豁免情况、判定规则和达到要求所需的数量，"
+              "与 qbe explain 的说明相同。", style=TABLE_TEXT)
+    for key in keys:
+        first = by_school[key][0][0]
+        body.heading(f"{rc['school_name'][first] or key[1]}（{key[1]}）", 2)
+        for w in by_school[key]:
+            for line in traces[w].splitlines():
+                body.para(line.strip(), style=TABLE_TEXT)
+    if len(by_school) > len(keys):
+        body.para(f"另有 {len(by_school) - len(keys)} 所学校有未达标指标，说明从略；可用 qbe explain --school 查看。")
 
 
 def resources(body, ev, c: dict) -> None:

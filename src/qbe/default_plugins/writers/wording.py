@@ -7,6 +7,8 @@ they belong to, a school check under the county item that uses it.
 
 from __future__ import annotations
 
+import math
+
 from ...results.findings import STAGE_ZH, num, pct_floor
 
 ORDINALS = "一二三四五六七八九十"
@@ -133,3 +135,112 @@ def fmt_input(m, name: str, v) -> str:
     if spec is not None and spec.type.value == "percent":
         return f"{v * 100:.4g}%"
     return num(v)
+
+
+# ---------------------------------------------------------------------- 整改清单 (remediation list)
+
+
+def amount_text(m, name: str | None, amount: float) -> str:
+    """An amount to add, as a report prints it: whole units for counts, else rounded *up* to 0.01.
+
+    Rounding up keeps the printed figure sufficient: 249.501 m² prints as
+    249.51, never as 249.5, which would fall short.
+    """
+    spec = m.fields.get(name) if name else None
+    if spec is not None and spec.type.value == "count":
+        return f"{int(round(amount)):,}"
+    if spec is not None and spec.type.value == "percent":
+        return f"{math.ceil(amount * 10000 - 1e-6) / 100:g}%"
+    v = math.ceil(amount * 100 - 1e-6) / 100
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def remedy_zh(m, remedy: dict | None) -> str:
+    """“县级及以上骨干教师数增加 3 人”, or 无法直接推算 where the formula gives no single amount."""
+    if not remedy or remedy.get("input") is None or remedy.get("amount") is None:
+        return "无法直接推算"
+    name = remedy["input"]
+    spec = m.fields.get(name)
+    unit = f" {spec.unit}" if spec is not None and spec.unit and spec.type.value != "percent" else ""
+    return f"{field_label(m, name)}增加 {amount_text(m, name, remedy['amount'])}{unit}"
+
+
+def remedy_en(m, remedy: dict | None) -> str:
+    """'+3 人 backbone_teachers', or 'not derivable'."""
+    if not remedy or remedy.get("input") is None or remedy.get("amount") is None:
+        return "not derivable"
+    name = remedy["input"]
+    spec = m.fields.get(name)
+    unit = f" {spec.unit}" if spec is not None and spec.unit and spec.type.value != "percent" else ""
+    return f"+{amount_text(m, name, remedy['amount'])}{unit} {name}"
+
+
+def cv_remedy_zh(m, stage: str, ind: str, b: dict) -> str:
+    """One CV over its limit in words: who weighs most, and what raising the lowest schools to the mean does."""
+    r = b["remedy"]
+    label = m.decls[ind].label if ind in m.decls else ind
+    who = "、".join(f"{c['school_name'] or c['school_code']}（{num(c['value'])}，占 {_pct(c['share'])}）"
+                   for c in r["contributors"])
+    out = (f"{STAGE_ZH.get(stage, stage)}“{label}”差异系数 {_cv(b['cv'])}，超过限值 {num(b['limit'])}；"
+           f"影响最大的学校：{who}。")
+    out += (f"若将低于县域均值（{num(b['mean'])}）的 {r['below_mean']} 所学校都提高到均值，"
+            f"差异系数为 {_cv(r['cv_if_raised'])}")
+    if r["raise_lowest"] is not None:
+        out += f"；只需将最低的 {r['raise_lowest']} 所学校提高到均值，差异系数即降为 {_cv(r['cv_after'])}，达到限值。"
+    else:
+        out += "，仍超过限值，还须缩小高于均值学校与其他学校的差距。"
+    return out
+
+
+def cv_remedy_en(m, stage: str, ind: str, b: dict) -> str:
+    r = b["remedy"]
+    who = ", ".join(f"{c['school_code']} ({num(c['value'])}, {_pct(c['share'])})" for c in r["contributors"])
+    out = (f"{stage} {ind}: CV {_cv(b['cv'])} over the limit {num(b['limit'])}; largest contributors: {who}. "
+           f"Raising all {r['below_mean']} schools below the mean ({num(b['mean'])}) to it gives CV {_cv(r['cv_if_raised'])}")
+    if r["raise_lowest"] is not None:
+        out += f"; raising the lowest {r['raise_lowest']} is enough (CV {_cv(r['cv_after'])})."
+    else:
+        out += ", still over the limit."
+    return out
+
+
+def remediation(m, county: dict, rows: list[dict]) -> dict:
+    """A county's remediation list: unmet indicators per school-stage row, then CVs over their limits.
+
+    ``rows`` are the county's notable row objects (``Evaluation.notable_by_county``).
+    """
+    schools = []
+    for r in rows:
+        for ind, v in r["indicators"].items():
+            if v["status"] != "not_met" or "remedy" not in v:
+                continue
+            d = m.decls[ind]
+            schools.append({
+                "row": r["row"],
+                "school_code": r["school_code"],
+                "school": r["school_name"] or r["school_code"],
+                "stage": STAGE_ZH.get(r["stage"] or "", r["stage"] or ""),
+                "stage_key": r["stage"],
+                "item": ind,
+                "label": d.label,
+                "value": "—" if v["value"] is None else f"{num(v['value'])} {d.unit or ''}".strip(),
+                "required": num(v["required"]),
+                "remedy": v["remedy"],
+                "action_zh": remedy_zh(m, v["remedy"]),
+                "action_en": remedy_en(m, v["remedy"]),
+            })
+    cvs = []
+    for stage, per in county["balance"].items():
+        for ind, b in per.items():
+            if b.get("remedy"):
+                cvs.append({"stage": stage, "item": ind, "text_zh": cv_remedy_zh(m, stage, ind, b),
+                            "text_en": cv_remedy_en(m, stage, ind, b), "balance": b})
+    return {"schools": schools, "cvs": cvs}
+
+
+def _pct(share) -> str:
+    return "—" if share is None else f"{share * 100:.0f}%"
+
+
+def _cv(v) -> str:
+    return "—" if v is None else f"{v:.3f}"
