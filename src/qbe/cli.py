@@ -12,6 +12,7 @@ tables a supervision office already has.
   qbe template --standard national-2017 -o 填报模板.xlsx   the Excel input template
   qbe show | diff | compare                 versions of standards and what they change
   qbe fmt rulesets/ [--check|--diff]        lay ruleset files out in the one canonical style
+  qbe serve                                 the local web app (needs qbe[web])
   qbe test rulesets/                        run the test cases kept beside the rulesets
 """
 
@@ -488,6 +489,63 @@ def test_cmd(paths, year, update, record, no_coverage, lang) -> None:
         _fail(e, lang)
         return
     sys.exit(code)
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1); anything but loopback needs --token.")
+@click.option("--port", type=int, help="Port to listen on (default 8765; 0: any free port).")
+@click.option("--token", envvar="QBE_WEB_TOKEN", help="Access token every request must carry (env QBE_WEB_TOKEN).")
+@click.option("--no-browser", is_flag=True, help="Do not open the browser.")
+@click.option("--max-upload-mb", type=float, help="Largest uploaded file, in MB (default 50).")
+@click.option("--session-minutes", type=float, help="Idle minutes after which a session's uploads are deleted (default 120).")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False),
+              help="Configuration file whose [web] table gives defaults (default: qbe.toml or [tool.qbe] found upward).")
+@LANG
+def serve(host, port, token, no_browser, max_upload_mb, session_minutes, config, lang) -> None:
+    """Start the local web app (needs qbe[web]): choose a standard, upload the tables, read,
+    explain, compare and download the report in a browser.
+
+    Options not given come from the [web] table of qbe.toml (host, port, token,
+    max_upload_mb, session_minutes), then from the defaults.
+
+    \b
+    Example:
+      qbe serve
+      qbe serve --port 9000 --no-browser
+      qbe serve --host 0.0.0.0 --token "$(python3 -c 'import secrets; print(secrets.token_urlsafe())')"
+    """
+    from .config import load_config
+    from .errors import UsageError
+    from .web import missing_packages
+
+    try:
+        cfg = load_config(Path(config) if config else None)
+    except QbeError as e:
+        _fail(e, lang or "zh")
+        return
+    lang = lang or cfg.lang
+    web = cfg.web
+
+    def pick(given, configured, default):
+        return given if given is not None else configured if configured is not None else default
+
+    host = pick(host, web.host, "127.0.0.1")
+    port = pick(port, web.port, 8765)
+    token = pick(token, web.token, None)
+    max_upload_mb = pick(max_upload_mb, web.max_upload_mb, 50.0)
+    session_minutes = pick(session_minutes, web.session_minutes, 120.0)
+    missing = missing_packages()
+    if missing:
+        _fail(UsageError(f"网页版需要安装 qbe[web]（缺少：{', '.join(missing)}）：pip install 'qbe[web]'",
+                         f"the web app needs the web extra (missing: {', '.join(missing)}): pip install 'qbe[web]'"), lang)
+        return
+    from .web.app import Settings
+    from .web.server import serve as run_server
+
+    try:
+        run_server(Settings(host, port, token, max_upload_mb, session_minutes), not no_browser, click.echo, lang)
+    except QbeError as e:
+        _fail(e, lang)
 
 
 @main.command("fmt")

@@ -15,6 +15,10 @@ override it. Example::
 
     [county_columns]   # the same for the county table
     "满意度" = "satisfaction_rate"
+
+    [web]              # qbe serve on a shared office machine
+    host = "0.0.0.0"
+    token = "a-long-random-token"
 """
 
 from __future__ import annotations
@@ -33,6 +37,19 @@ else:  # pragma: no cover - exercised on old Pythons only
     import tomli as tomllib
 
 
+class WebConfig(BaseModel):
+    """``[web]``: defaults for ``qbe serve`` (its command-line options win)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = None
+    port: int | None = None
+    #: access token for a shared office machine; keep a file holding one out of shared folders
+    token: str | None = None
+    max_upload_mb: float | None = None
+    session_minutes: float | None = None
+
+
 class QbeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -46,6 +63,7 @@ class QbeConfig(BaseModel):
     lang: str = "zh"
     columns: dict[str, str] = Field(default_factory=dict)
     county_columns: dict[str, str] = Field(default_factory=dict)
+    web: WebConfig = Field(default_factory=WebConfig)
     path: str | None = Field(None, description="the file this configuration came from")
 
 

@@ -1,0 +1,125 @@
+"""The words of the web pages, Chinese first, English by switch (``?lang=en``).
+
+Report content (item labels, findings) stays as the ruleset and the result
+writers word it; only the app's own interface is translated here.
+"""
+
+from __future__ import annotations
+
+STATUS = {
+    "met": ("达标", "met"),
+    "not_met": ("未达标", "not met"),
+    "tolerated": ("容许", "tolerated"),
+    "exempt": ("豁免", "exempt"),
+    "not_applicable": ("不适用", "not applicable"),
+    "not_assessed": ("未评估", "not assessed"),
+}
+
+WORDS: dict[str, tuple[str, str]] = {
+    "app": ("义务教育优质均衡发展评估", "Quality-balanced compulsory education: evaluation"),
+    "switch": ("English", "中文"),
+    "home": ("首页", "Home"),
+    "step1": ("第一步：选择标准和年份", "Step 1: choose a standard and year"),
+    "step2": ("第二步：上传学校表和区县表", "Step 2: upload the school and county tables"),
+    "standard": ("标准", "Standard"),
+    "title": ("名称", "Title"),
+    "source": ("依据文件", "Source document"),
+    "changes": ("相对上级标准的改动", "Changes from its parent"),
+    "see_changes": ("查看改动", "see the changes"),
+    "no_parent": ("独立标准（不继承其他标准）", "stands alone (extends no other standard)"),
+    "extends": ("继承自", "extends"),
+    "added": ("新增", "added"),
+    "removed": ("删除", "removed"),
+    "changed": ("修改", "changed"),
+    "yearly": ("年度取值", "values by year"),
+    "year": ("年份", "Year"),
+    "year_auto": ("按数据中的年份", "from the data"),
+    "view_ruleset": ("查看规则", "view the ruleset"),
+    "school_file": ("学校表（每校每学段一行）", "School table (one row per school per stage)"),
+    "county_file": ("区县表（可选；填报模板可与学校表为同一文件）",
+                    "County table (optional; the input template may be the same file)"),
+    "accepts": ("可上传 Excel（.xlsx）、CSV 或 JSON，包括 qbe template 生成的填报模板；单个文件不超过 {mb} MB。",
+                "Excel (.xlsx), CSV or JSON, including the input template from qbe template; at most {mb} MB a file."),
+    "use_example": ("使用该标准随附的示例数据（虚构区县）", "use the standard's bundled example data (a fictional county)"),
+    "evaluate": ("开始评估", "Evaluate"),
+    "running": ("正在读取数据并评估……", "Reading the data and evaluating…"),
+    "queued": ("等待中……", "Waiting…"),
+    "elapsed": ("已用时", "elapsed"),
+    "seconds": ("秒", "s"),
+    "data_error": ("数据有问题，未作评估", "The data has problems; nothing was judged"),
+    "data_error_lead": ("以下每一处都需要改正后重新上传。没有任何行被跳过或忽略。",
+                        "Each of these must be corrected before uploading again. No row was skipped or ignored."),
+    "failed": ("无法评估", "Could not evaluate"),
+    "file": ("文件", "File"),
+    "sheet": ("工作表", "Sheet"),
+    "row": ("行", "Row"),
+    "column": ("列", "Column"),
+    "value": ("值", "Value"),
+    "message": ("问题", "Message"),
+    "warnings": ("数据提示（不影响评估）", "Data warnings (do not stop the evaluation)"),
+    "verdict": ("县域结论", "County verdict"),
+    "parts": ("各部分结论", "Parts"),
+    "all_counties": ("各区县结论", "All counties"),
+    "all_counties_lead": ("共 {n} 个区县，未达标的在前。点击区县名称查看其详细情况和学校明细。",
+                          "{n} counties, not met first. Click a county for its details and schools."),
+    "cv": ("校际差异系数（按学生数加权）", "Coefficients of variation (student-weighted)"),
+    "resources": ("各校达到要求的百分比", "Each school's % of the requirement"),
+    "schools": ("学校明细", "Schools"),
+    "filter": ("筛选（学校名称、代码或结论）", "Filter (school name, code or status)"),
+    "only_problems": ("只看未全面达标的（未达标、容许、未评估）", "only those not fully met (not met, tolerated, not assessed)"),
+    "sort_hint": ("点击表头排序；点击学校查看每项结论的解释。", "Click a heading to sort; click a school to see why."),
+    "school": ("学校", "School"),
+    "code": ("代码", "Code"),
+    "stage": ("学段", "Stage"),
+    "county": ("区县", "County"),
+    "overall": ("综合", "Overall"),
+    "explain": ("解释", "Explanation"),
+    "explain_county": ("查看区县结论的解释", "why: the county's verdicts explained"),
+    "close": ("关闭", "Close"),
+    "loading": ("加载中……", "Loading…"),
+    "download": ("下载报告", "Download the report"),
+    "compare": ("与其他标准或年份比较", "Compare with another standard or year"),
+    "compare_lead": ("用同一份上传数据，在另一标准（或同一标准的另一年份）下评估，列出结论有变化的项目。",
+                     "Evaluate the same upload under another standard (or another year of one) and list the verdicts that change."),
+    "compare_with": ("比较对象", "Compare with"),
+    "do_compare": ("比较", "Compare"),
+    "comparison": ("比较结果", "Comparison"),
+    "changed_q": ("结论是否变化", "Changed"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "why_diff": ("结论差异的原因", "What made the difference"),
+    "item": ("项目", "Item"),
+    "no_diff": ("各项结论相同。", "Every verdict is the same."),
+    "school_diffs": ("学校层面的差异", "Differences for schools"),
+    "ruleset": ("规则文件", "Ruleset"),
+    "resolved": ("解析后的标准（含继承与年度取值）", "The resolved standard (with inheritance and yearly values)"),
+    "check_copy": ("检查修改后的副本", "Check an edited copy"),
+    "check_lead": ("在下面修改规则文本，点击“检查”。服务器上的规则文件不会被改动。",
+                   "Edit the text below and press Check. The installed ruleset is not changed."),
+    "check": ("检查", "Check"),
+    "check_ok": ("检查通过，没有错误。", "The check passed: no errors."),
+    "check_errors": ("{e} 个错误，{w} 个警告", "{e} error(s), {w} warning(s)"),
+    "line": ("行", "line"),
+    "new_run": ("重新开始", "Start again"),
+    "end_session": ("结束并删除上传的文件", "End and delete the uploaded files"),
+    "ended": ("已结束，上传的文件已删除。", "Ended; the uploaded files were deleted."),
+    "not_found": ("找不到该页面或该次评估（可能已过期）。", "No such page or run (it may have expired)."),
+    "back": ("返回首页", "Back to the start"),
+    "pct": ("达到要求", "% of requirement"),
+    "more_rows": ("学校较多，表中只列出前 {n} 行（共 {total} 行），完整结果请下载 Excel 或 JSON。",
+                  "Many schools: the first {n} of {total} rows are listed; download Excel or JSON for all."),
+    "token_needed": ("需要访问口令。请使用启动时给出的完整地址（含 ?token=…）。",
+                     "An access token is needed: open the full address printed at start-up (with ?token=…)."),
+    "too_large": ("上传的文件过大（上限 {mb} MB）。", "The upload is too large (limit {mb} MB)."),
+}
+
+
+def word(key: str, lang: str, **kw) -> str:
+    zh, en = WORDS[key]
+    text = zh if lang == "zh" else en
+    return text.format(**kw) if kw else text
+
+
+def status_word(key: str | None, lang: str) -> str:
+    zh, en = STATUS.get(key or "not_assessed", (key, key))
+    return zh if lang == "zh" else en
