@@ -156,3 +156,51 @@ def test_a_disagreement_with_the_exact_evaluator_is_shown(monkeypatch):
     text = do_explain("national-2017", str(EXAMPLE / "schools.csv"), str(EXAMPLE / "counties.csv"),
                       school="博雅小学", indicator="teaching_area_per_student")
     assert "⚠ 逐行核算得 4.87，与快速计算 3.87 不一致（程序缺陷）" in text
+
+
+def test_a_trace_reads_only_its_own_rows_and_says_the_same(tmp_path):
+    """The exact evaluator is built only for the school's or county's rows; the words are unchanged.
+
+    Two counties (the example and a copy with other codes and one school's teaching area halved)
+    are traced both ways: with every row in the exact evaluator, and with only the rows needed.
+    """
+    import csv
+
+    from qbe.compiler import compile_model
+    from qbe.explain import Explainer, trace_text
+    from qbe.pipeline import evaluate, load_model, load_table, stage_issues
+    from qbe.plugins import registry
+
+    def copy(src: Path, dst: Path, edit) -> None:
+        with src.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        out = rows + [edit(dict(r)) for r in rows]
+        with dst.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, list(rows[0]))
+            w.writeheader()
+            w.writerows(out)
+
+    def second_county(r: dict) -> dict:
+        r["county_code"] = "999902"
+        if "school_code" in r:
+            r["school_code"] = "X" + r["school_code"]
+            if r["school_name"] == "博雅小学":
+                r["teaching_area_m2"] = str(float(r["teaching_area_m2"]) / 2)
+        return r
+
+    copy(EXAMPLE / "schools.csv", tmp_path / "s.csv", second_county)
+    copy(EXAMPLE / "counties.csv", tmp_path / "c.csv", second_county)
+    reg = registry()
+    model = load_model("national-2017", reg)
+    rows, issues = load_table(str(tmp_path / "s.csv"), model.row_schema(), ("school_code", "stage"), reg)
+    counties, c_issues = load_table(str(tmp_path / "c.csv"), model.county_schema(), ("county_code",), reg)
+    ev = evaluate(model, rows, counties, issues + c_issues + stage_issues(model, rows), compile_model(model))
+    full = Explainer(ev, "zh")
+    for c, code in enumerate(["999901", "999902"]):
+        assert trace_text(ev, "zh", county=code) == "\n".join([full.heading(), *full.county(c)]).rstrip() + "\n"
+    for code in ["9999010003", "X9999010003"]:
+        (g,) = full.find_school(code, None)
+        got = trace_text(ev, "zh", school=code)
+        assert got == "\n".join([full.heading(), *full.school(g)]).rstrip() + "\n"
+    assert "未达标" in trace_text(ev, "zh", school="X9999010003")  # the halved area is a shortfall in the copy
+    assert len(Explainer(ev, "zh", subset=[0]).oracle.rows) == 1

@@ -77,21 +77,34 @@ def explain(
     year = choose_year(model, year, rows)
     plan = compile_model(model, year)
     ev = evaluate(model, rows, counties, issues, plan)
-    ex = Explainer(ev, lang)
     if indicator is not None and indicator not in model.decls:
         raise UsageError(
             f"标准 {model.id} 中没有指标“{indicator}”{_close(indicator, list(model.decls), 'zh')}",
             f"standard {model.id} has no item '{indicator}'{_close(indicator, list(model.decls), 'en')}",
         )
-    ex.only = indicator
-    out: list[str] = [ex.heading()]
-    county_idx = ex.find_county(county) if county else None
+    return trace_text(ev, lang, school=school, county=county, only=indicator)
+
+
+def trace_text(ev, lang: str = "zh", school: str | None = None, county: str | None = None,
+               only: str | None = None) -> str:
+    """The trace of ``school`` (name or code, within ``county`` if given) or of ``county``, for an evaluation.
+
+    The school or county is looked up first; the exact evaluator then reads
+    only its rows (every stage of the school, or every row of the county), so
+    one explanation costs the same on a national dataset as on one county.
+    """
+    finder = Explainer(ev, lang, subset=[])
+    out: list[str] = [finder.heading()]
+    county_idx = finder.find_county(county) if county else None
     if school:
-        for i_rows in ex.find_school(school, county_idx):
-            out += ex.school(i_rows)
+        groups = finder.find_school(school, county_idx)
+        ex = Explainer(ev, lang, only=only, subset=[i for g in groups for i in g])
+        for g in groups:
+            out += ex.school(g)
     else:
         assert county_idx is not None
-        out += ex.county(county_idx)
+        rows = np.nonzero(ev.frame.row_county == county_idx)[0].tolist()
+        out += Explainer(ev, lang, only=only, subset=rows).county(county_idx)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -124,6 +137,7 @@ class Explainer:
     only: str | None = None
     subset: list[int] | None = None  #: trace only these rows (each school complete); None: every row
     _local: dict[int, int] | None = None
+    _oracle: Oracle | None = None
 
     def row_ent(self, i: int) -> Entity:
         """The exact evaluator's entity for input row ``i``."""
@@ -145,20 +159,32 @@ class Explainer:
         self.c = "：" if self.lang == "zh" else ": "
         self.m = self.ev.model
         self.fr = self.ev.frame
-        rows = self.fr.rows
         if self.subset is not None:
-            # only these rows (whole schools) are traced: the exact evaluator reads just them
-            idx = np.asarray(sorted(set(self.subset)), dtype=np.int64)
-            self._local = {int(g): j for j, g in enumerate(idx.tolist())}
-            rows = _take(rows, idx)
-        self.oracle: Oracle = from_tables(self.m, rows, self.fr.counties)
-        self.oracle.params = dict(self.ev.plan.params)
+            idx = sorted(set(self.subset))
+            self._local = {int(g): j for j, g in enumerate(idx)}
         self.stage_label = {s.name: s.label for s in self.m.stages}
         cols = self.fr.rows.columns
         self.codes = [str(x) for x in cols["school_code"].tolist()]
         names = cols.get("school_name")
         self.names = [str(x or "") for x in names.tolist()] if names is not None else [""] * self.fr.n
         self._counties: list[dict] | None = None
+
+    @property
+    def oracle(self) -> Oracle:
+        """The exact evaluator over the traced rows, built on first use.
+
+        It turns every number into a Fraction, row by row, so it is built only
+        for the rows a trace needs (``subset``): finding a school or county by
+        name needs none of it, and at national scale building it for every row
+        would take minutes.
+        """
+        if self._oracle is None:
+            rows = self.fr.rows
+            if self._local is not None:
+                rows = _take(rows, np.asarray(list(self._local), dtype=np.int64))
+            self._oracle = from_tables(self.m, rows, self.fr.counties)
+            self._oracle.params = dict(self.ev.plan.params)
+        return self._oracle
 
     # ------------------------------------------------------------------ words
     def t(self, zh: str, en: str) -> str:
@@ -214,12 +240,12 @@ class Explainer:
     def find_school(self, query: str, county_idx: int | None) -> list[list[int]]:
         """Row indices per matching school (a name may be shared by schools of several counties)."""
         fr = self.fr
+        match = (np.asarray(self.codes, dtype=object) == query) | (np.asarray(self.names, dtype=object) == query)
+        if county_idx is not None:
+            match &= fr.row_county == county_idx
         hits: dict[int, list[int]] = {}
-        for i in range(fr.n):
-            if county_idx is not None and int(fr.row_county[i]) != county_idx:
-                continue
-            if query in (self.codes[i], self.names[i]):
-                hits.setdefault(int(fr.row_school[i]), []).append(i)
+        for i in np.nonzero(match)[0].tolist():
+            hits.setdefault(int(fr.row_school[i]), []).append(i)
         if not hits:
             choices = list(dict.fromkeys([n for n in self.names if n] + self.codes))
             raise UsageError(f"数据中没有学校“{query}”{_close(query, choices, 'zh')}",
@@ -546,8 +572,7 @@ class Explainer:
         school_checks = [d for d in m.decls.values() if d.kind == "check" and d.entity == "school" and self.wanted(d.name)]
         if school_checks:
             out += ["", self.t("── 全校（各学段合计）", "── the whole school (all stages)")]
-            key = (self.oracle.rows[i0]["county_code"], self.oracle.rows[i0]["school_code"])
-            ent = self.oracle.school_entity(key)
+            ent = self.oracle.school_entity((str(fr.rows.columns["county_code"][i0]), self.codes[i0]))
             for d in school_checks:
                 res = _check_at(d, ev._check_arrays(d, "school"), j)
                 out += self.judged(d, ent, res, None)

@@ -161,22 +161,12 @@ def badge(key: str | None, lang: str, label: str | None = None):
 
 def explanation(run, lang: str, school: str | None, county: str | None) -> str:
     """The ``qbe explain`` trace of one school (by code) or county, for the run's evaluation."""
-    from ..explain import Explainer
+    from ..explain import trace_text
 
-    key = f"explainer:{lang}"
-    with run.lock:  # one explainer per run and language, built once, used by one request at a time
-        ex = run.cache.get(key)
-        if ex is None:
-            ex = run.cache[key] = Explainer(run.result.evaluation, lang)
-        ex.only = None
-        out = [ex.heading()]
-        county_idx = ex.find_county(county) if county else None
-        if school:
-            for rows in ex.find_school(school, county_idx):
-                out += ex.school(rows)
-        elif county_idx is not None:
-            out += ex.county(county_idx)
-    return "\n".join(out).rstrip() + "\n"
+    if not school and not county:
+        return ""
+    with run.lock:  # the evaluation's memoised arrays are filled by one request at a time
+        return trace_text(run.result.evaluation, lang, school=school, county=county)
 
 
 # ---------------------------------------------------------------------------- compare
