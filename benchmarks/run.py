@@ -118,6 +118,7 @@ def time_qbe(data: Path, repeat: int, explicit: str | None, standard: str = "nat
     """
     prefix, env = qbe_command(explicit)
     walls: list[float] = []
+    cpus: list[float] = []
     phases: dict[str, list[float]] = {p: [] for p in PHASES}
     shown = " ".join(prefix)
     for _ in range(repeat):
@@ -129,6 +130,7 @@ def time_qbe(data: Path, repeat: int, explicit: str | None, standard: str = "nat
                 "--format", "json", "-o", outdir, "--timings",
             ]  # fmt: skip
             start = time.perf_counter()
+            used = children_cpu()
             try:
                 proc = subprocess.run(
                     cmd, capture_output=True, text=True, env=env, check=False
@@ -136,6 +138,7 @@ def time_qbe(data: Path, repeat: int, explicit: str | None, standard: str = "nat
             except OSError as exc:
                 return {"command": shown, "error": f"could not start {shown!r}: {exc}"}
             walls.append(time.perf_counter() - start)
+            cpus.append(children_cpu() - used)
         if proc.returncode != 0:
             return {
                 "command": shown,
@@ -145,11 +148,23 @@ def time_qbe(data: Path, repeat: int, explicit: str | None, standard: str = "nat
         found = parse_phases(proc.stdout) or parse_phases(proc.stderr)
         for name, seconds in found.items():
             phases[name].append(seconds)
-    out: dict[str, Any] = {"command": shown, "whole": stats(walls)}
+    out: dict[str, Any] = {"command": shown, "whole": stats(walls), "cpu": stats(cpus)}
     for name, samples in phases.items():
         if samples:
             out[name] = stats(samples)
     return out
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far.
+
+    Why beside wall time: the machines these figures come from are shared, and
+    another program's load stretches wall time but not the CPU time qbe uses.
+    """
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -170,7 +185,7 @@ def format_table(timings: dict[str, dict[str, Any]]) -> str:
     lines = [f"{'engine':<9} {'phase':<9} {'best s':>9} {'median s':>9}"]
     lines.append("-" * len(lines[0]))
     for engine, block in timings.items():
-        for phase in (*PHASES, "total", "whole"):
+        for phase in (*PHASES, "total", "whole", "cpu"):
             entry = block.get(phase)
             if isinstance(entry, dict):
                 lines.append(

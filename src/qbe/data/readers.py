@@ -30,11 +30,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from qbe.data.arrow_csv import arrow_wanted, read_csv_arrow
 from qbe.data.table import RawSheet
 from qbe.data.validate import gc_paused, normalize_header, split_unit
 
 __all__ = [
     "DataSourceError",
+    "check_xlsx_expansion",
     "excel_engine",
     "find_header_row",
     "read_any",
@@ -132,18 +134,23 @@ def _decode(data: bytes, path: Path) -> str:
     GB18030 is a superset of GBK and GB2312, which is what Chinese Excel
     writes when saving "CSV (逗号分隔)".
     """
+    return _decode_named(data, path)[0]
+
+
+def _decode_named(data: bytes, path: Path) -> tuple[str, str]:
+    """:func:`_decode`, also naming the encoding it used (``utf-16``, ``utf-8-sig`` or ``gb18030``)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             pass
     else:
         try:
-            return data.decode("utf-8-sig")
+            return data.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError:
             pass
         try:
-            return data.decode("gb18030")
+            return data.decode("gb18030"), "gb18030"
         except UnicodeDecodeError:
             pass
     raise DataSourceError(
@@ -288,13 +295,30 @@ def read_csv(path: str | Path, known_headers: Iterable[str] | None = None) -> li
     here would double the cost); empty cells become ``None``. Row numbers are
     record numbers, counting the header as 1, which is what a spreadsheet
     shows even when a quoted cell spans several lines.
+
+    With pyarrow installed (``qbe[fast]``) a plain file (no quote characters,
+    every line the same number of fields) is read column-wise by
+    :mod:`qbe.data.arrow_csv` instead, giving the same sheet; the csv module
+    reads everything else.
     """
     path = Path(path)
     data = _read_bytes(path)
     _check_not_binary(data, path)
-    text = _decode(data, path)
-    del data
+    text, encoding = _decode_named(data, path)
     delimiter = _sniff_delimiter(text)
+    if arrow_wanted():
+        # the text as UTF-8, so both readers see the same text: the file's own bytes when it is UTF-8
+        if encoding == "utf-8-sig":
+            utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        else:
+            utf8 = text.encode("utf-8")
+        del data
+        sheet = read_csv_arrow(utf8, str(path), delimiter, known_headers, _header_text, find_header_row)
+        del utf8
+        if sheet is not None:
+            return [sheet]
+    else:
+        del data
     try:
         with gc_paused():
             rows: list[list[Any]] = list(
@@ -354,11 +378,72 @@ def read_xlsx(
     path = Path(path)
     if not path.is_file():
         _read_bytes(path)  # raises the bilingual "not found" / "is a folder" error
+    check_xlsx_expansion(path)
     if excel_engine() == "calamine":
         sheets = _read_xlsx_calamine(path, sheet, known_headers)
         if sheets is not None:
             return sheets
     return _read_xlsx_openpyxl(path, sheet, known_headers)
+
+
+#: Environment variable: the most a workbook may expand to when decompressed, in megabytes.
+XLSX_LIMIT_ENV = "QBE_XLSX_MAX_MB"
+
+#: The default limit. A national return (~220,000 rows) is a few hundred megabytes of sheet XML.
+XLSX_LIMIT_MB = 2048
+
+
+def xlsx_limit_bytes() -> int:
+    """The decompression limit in bytes: ``QBE_XLSX_MAX_MB`` if set, else :data:`XLSX_LIMIT_MB`."""
+    text = os.environ.get(XLSX_LIMIT_ENV, "").strip()
+    if not text:
+        return XLSX_LIMIT_MB * 1024 * 1024
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = -1.0
+    if not mb > 0 or mb != mb or mb == float("inf"):
+        raise DataSourceError(
+            f"环境变量 {XLSX_LIMIT_ENV} 的值“{text}”无效，应为正数（单位 MB），例如 {XLSX_LIMIT_ENV}=4096。",
+            f"{XLSX_LIMIT_ENV}={text!r} is not valid; give a positive number of megabytes, e.g. {XLSX_LIMIT_ENV}=4096.",
+        )
+    return int(mb * 1024 * 1024)
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):,.1f} MB"
+
+
+def check_xlsx_expansion(path: Path) -> None:
+    """Refuse a workbook whose parts would decompress past the limit, before any is decompressed.
+
+    Why: an .xlsx is a zip archive, and a few kilobytes can declare gigabytes
+    of sheet XML (a "zip bomb"); reading it would exhaust memory rather than
+    fail. Only the archive's directory is read here (each member's declared
+    size). A member that holds more than it declares is cut off at its
+    declared size by Python's zip reader (the one openpyxl uses). A file that
+    is not a zip archive is left to the engines, which explain what is wrong
+    with it.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            declared = sum(max(0, info.file_size) for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    limit = xlsx_limit_bytes()
+    if declared > limit:
+        raise DataSourceError(
+            f"Excel 文件 {path} 解压后将达 {_mb(declared)}（{declared} 字节），超过上限 {_mb(limit)}，未读取。"
+            f"文件可能已损坏或被恶意构造；如确为正常的大文件，可设置环境变量 {XLSX_LIMIT_ENV} 提高上限"
+            f"（单位 MB，例如 {XLSX_LIMIT_ENV}={max(1, -(-declared // (1024 * 1024)))}），或改用 CSV。",
+            f"The Excel file {path} would expand to {_mb(declared)} ({declared} bytes) when decompressed, "
+            f"over the limit of {_mb(limit)}; it was not read. The file may be damaged or crafted; if it is a "
+            f"genuine large file, raise the limit with the environment variable {XLSX_LIMIT_ENV} (megabytes, e.g. "
+            f"{XLSX_LIMIT_ENV}={max(1, -(-declared // (1024 * 1024)))}), or use CSV.",
+            str(path),
+        )
 
 
 def _read_xlsx_openpyxl(

@@ -9,6 +9,7 @@ issue is still in the table, and the evaluator reports it as an error row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,9 @@ class RawSheet:
     row_numbers: list[int]
     sheet: str | None = None
     header_row: int = 1
+    #: The same cells column by column, when the reader holds them that way (one sequence per header);
+    #: validation then reads these and never transposes ``rows``.
+    columns: list[Sequence[Any]] | None = None
 
 
 @dataclass

@@ -305,6 +305,12 @@ def _fast_floats(cells: Sequence[Any]) -> np.ndarray | None:
     but a person would not mean as a number ("nan", "inf") and booleans send
     the column to the per-cell parser, which reports them.
     """
+    plain = getattr(cells, "plain_decimals", None)  # a column-wise reader's cells: parse its buffer directly
+    if plain is not None:
+        values = plain()
+        if values is not None:
+            return values
+        cells = cells.values()
     try:
         blob: str | None = "\n".join(cells)  # also the cheapest "all str?" test
     except TypeError:
@@ -543,6 +549,8 @@ class _Validator:
 
     def cells(self, index: int) -> Sequence[Any]:
         """The cells of source column ``index``, one per data row."""
+        if self.raw.columns is not None:
+            return self.raw.columns[index]
         if self._columns is None:
             self._columns = _transpose(self.raw.rows, len(self.raw.headers))
         return self._columns[index]

@@ -1,197 +1,414 @@
-"""The ``schools`` array of the JSON report, built column-wise.
+"""The ``schools`` and ``school_checks`` arrays of the JSON report, built column-wise.
 
-At national scale (~220,000 rows) building one dict per row and encoding it
-costs more than everything else in the run together. Here each field becomes
-a column of JSON fragments (numbers via numpy's shortest round-trip repr,
-strings escaped once per distinct value) and the columns are concatenated
-with vectorised string addition. The output is byte-for-byte what
-``json.dumps`` of :meth:`Evaluation.row` gives, in compact form; a test holds
-the two paths equal.
+At national scale (~220,000 rows, 300–450 MB of JSON) building one dict per
+row and encoding it, or even joining eighty small strings per row in Python,
+costs more than everything else in the run together. Here every field of the
+row object becomes one numpy array of UTF-8 fragments (``S`` dtype: fixed
+width, padded with NUL bytes), and a block of rows is laid out as a 2-D byte
+matrix, one fragment column after another. Dropping the NUL padding from that
+matrix (one boolean mask) leaves the rows' JSON back to back. JSON text never
+holds a raw NUL byte (the encoder writes ``\\u0000``), so only padding goes.
+
+The output is byte-for-byte what ``json.dumps(Evaluation.row(i),
+ensure_ascii=False, separators=(",", ":"))`` gives, numbers included:
+numbers are Python's shortest round-trip ``repr`` (``5e-05``, ``1e+16``), the
+way the standard library writes them, whichever encoder made them here.
+Tests hold the two paths equal.
 """
 
 from __future__ import annotations
 
 import json
-from itertools import repeat
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
 
 import numpy as np
 
-from .assemble import STATUS_KEY, Evaluation
+from ..status import Status
+from .assemble import STATUS_KEY, TYPE_KEYS, Evaluation, clean_array
 
 try:  # orjson writes a whole float column in C; the standard library is the fallback
     import orjson as _orjson
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
+#: Rows laid out per byte matrix: large enough for numpy to dominate, small enough to stay
+#: a few tens of megabytes whatever the row width.
+BLOCK_ROWS = 8192
 
-def _js(values: list) -> np.ndarray:
-    """JSON text of each value (str or None): one encoder call for the whole column.
+#: One field of every row: given rows ``lo:hi``, their JSON fragments as an ``S`` array.
+#: Built per block, so a report of millions of rows never holds all its fragments at once.
+Column = Callable[[int, int], np.ndarray]
+Part = bytes | Column  # a literal shared by every row, or a column
 
-    Splitting the encoded array on its separator is safe: inside an encoded
-    string every quote is escaped, so '","' only occurs between elements.
+
+def _strs(texts: Sequence[str]) -> np.ndarray:
+    """Python strings (already JSON text) as one ``S`` array: one join, one encode, one split."""
+    if not texts:
+        return np.array([], dtype="S1")
+    return np.array("\x00".join(texts).encode("utf-8").split(b"\x00"), dtype=bytes)
+
+
+def json_strings(values: Sequence[str | None]) -> np.ndarray:
+    """JSON text of each value (a string or None) as an ``S`` array: one encoder call per column.
+
+    Splitting the encoded list on '","' is safe: inside an encoded string every
+    quote is escaped, so that sequence only occurs between elements.
     """
-    if not values:
-        return np.array([], dtype=object)
-    if any(v is None for v in values):
-        texts = [None if v is None else v for v in values]
-        out = np.array(["null"] * len(values), dtype=object)
-        idx = [i for i, v in enumerate(texts) if v is not None]
+    n = len(values)
+    if n == 0:
+        return np.array([], dtype="S1")
+    have = [v is not None for v in values]
+    if not all(have):
+        out = np.full(n, b"null", dtype="S4")
+        idx = [i for i, h in enumerate(have) if h]
         if idx:
-            out[idx] = _js([texts[i] for i in idx])
+            texts = json_strings([values[i] for i in idx])
+            out = out.astype(texts.dtype) if texts.dtype.itemsize > 4 else out
+            out[idx] = texts
         return out
     if _orjson is not None:
-        body = _orjson.dumps(values).decode()[2:-2]
-        return np.array(['"' + x + '"' for x in body.split('","')], dtype=object)
-    body = json.dumps(values, ensure_ascii=False)[2:-2]
-    return np.array(['"' + x + '"' for x in body.split('", "')], dtype=object)
+        body = _orjson.dumps(list(values))[2:-2]
+        pieces = body.split(b'","')
+    else:
+        body = json.dumps(list(values), ensure_ascii=False)[2:-2].encode("utf-8")
+        pieces = body.split(b'", "')
+    return np.char.add(np.char.add(b'"', np.array(pieces, dtype=bytes)), b'"')
 
 
-def _num(values) -> np.ndarray:
-    """Floats (None or NaN for missing) as JSON numbers: one encoder call per column, split on commas."""
-    if len(values) == 0:
-        return np.array([], dtype=object)
+def json_numbers(values: Any) -> np.ndarray:
+    """Floats (NaN or None for missing) as JSON numbers, exactly as ``json.dumps`` writes them.
+
+    orjson and the standard library agree on the digits (both shortest
+    round-trip) but not on the form outside [1e-4, 1e16): orjson writes
+    ``0.00005`` and ``1e-7`` where Python writes ``5e-05`` and ``1e-07``. Those
+    few values are written again with ``repr``.
+    """
     if isinstance(values, np.ndarray):
-        values = values.astype(np.float64)
-        if _orjson is not None:
-            text = _orjson.dumps(values, option=_orjson.OPT_SERIALIZE_NUMPY).decode()
-            return np.array(text[1:-1].split(","), dtype=object)
-        values = [None if v != v else v for v in values.tolist()]
-    if _orjson is not None:
+        a = values.astype(np.float64, copy=False)
+    else:
         a = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        text = _orjson.dumps(a, option=_orjson.OPT_SERIALIZE_NUMPY).decode()
-        return np.array(text[1:-1].split(","), dtype=object)
-    return np.array(json.dumps(values, allow_nan=False)[1:-1].split(", "), dtype=object)
-
-
-def _status(codes: np.ndarray) -> np.ndarray:
-    table = np.array([""] + [json.dumps(STATUS_KEY[i]) for i in range(1, 7)], dtype=object)
-    return table[np.asarray(codes, dtype=np.int64)]
-
-
-def _met(raw: np.ndarray) -> np.ndarray:
-    raw = np.asarray(raw)
-    return np.where(np.isin(raw, (4, 5, 6)), "null", np.where(raw == 1, "true", "false")).astype(object)
-
-
-def school_checks_json(ev: Evaluation) -> list[str]:
-    """One compact JSON object per school (its whole-school checks), in report order."""
-    fr = ev.frame
-    n = fr.n_school
+    n = a.size
     if n == 0:
-        return []
-    cols = fr.rows.columns
-    first = fr.school_first
-    from .assemble import TYPE_KEYS
-
-    names = cols.get("school_name")
-    stype = cols["school_type"][first].tolist() if "school_type" in cols else [-1] * n
-    parts: list = ['{"county_code":', _js(cols["county_code"][first].tolist()), ',"school_code":',
-                   _js(cols["school_code"][first].tolist()), ',"school_name":',
-                   _js([x or None for x in names[first].tolist()] if names is not None else [None] * n),
-                   ',"school_type":', _js([TYPE_KEYS[t] if 0 <= t < len(TYPE_KEYS) else None for t in stype]),
-                   ',"checks":{']
-    checks = [d for d in ev.model.decls.values() if d.kind == "check" and d.entity == "school"]
-    for j, d in enumerate(checks):
-        a = ev._check_arrays(d, "school")
-        parts.append(("," if j else "") + f'"{d.name}":{{"value":')
-        parts += _check_fragments(a, n)
-    parts.append("}}")
-    return _join_rows(parts, n)
+        return np.array([], dtype="S1")
+    a = np.where(np.isinf(a), np.nan, a)
+    if _orjson is None:
+        texts = [repr(v) if v == v else "null" for v in a.tolist()]
+        return _strs(texts)
+    out = _split_list(_orjson.dumps(a, option=_orjson.OPT_SERIALIZE_NUMPY), n)
+    with np.errstate(invalid="ignore"):
+        mag = np.abs(a)
+        odd = np.nonzero((mag < 1e-4) & (mag > 0) | (mag >= 1e16))[0]
+    if odd.size:
+        fixed = np.array([repr(v).encode() for v in a[odd].tolist()], dtype=bytes)
+        if fixed.dtype.itemsize > out.dtype.itemsize:
+            out = out.astype(fixed.dtype)
+        out[odd] = fixed
+    return out
 
 
-def _check_fragments(a: dict, n: int) -> list:
-    from .assemble import clean_array
+def _split_list(text: bytes, n: int) -> np.ndarray:
+    """The ``n`` elements of a JSON array of numbers (``[1.5,null,…]``) as an ``S`` array.
 
-    out: list = [_num(a["value"]), ',"required":', _num(a["required"]), ',"ratio":', _num(a["ratio"]), ',"status":']
+    Cut out with array arithmetic rather than ``split``: each element's start
+    and length come from the comma positions, and one gather copies every
+    element into its padded slot.
+    """
+    buf = np.frombuffer(text, dtype=np.uint8)
+    ends = np.empty(n, dtype=np.int64)
+    ends[:-1] = np.flatnonzero(buf == ord(","))
+    ends[-1] = buf.size - 1
+    starts = np.empty(n, dtype=np.int64)
+    starts[0] = 1
+    starts[1:] = ends[:-1] + 1
+    lens = ends - starts
+    width = max(1, int(lens.max()))
+    offs = np.arange(width)
+    m = buf[np.minimum(starts[:, None] + offs, buf.size - 1)]
+    m[offs >= lens[:, None]] = 0
+    return m.view(f"S{width}").ravel()
+
+
+_STATUS = np.array([b""] + [json.dumps(STATUS_KEY[i]).encode() for i in range(1, 7)], dtype=bytes)
+
+
+def json_status(codes: Any) -> np.ndarray:
+    """Status codes (1–6) as their quoted JSON keys."""
+    return _STATUS[np.asarray(codes, dtype=np.int64)]
+
+
+def json_met(raw: Any) -> np.ndarray:
+    """A judged status as the report's ``met``/``pass``: true, false, or null when not judged."""
+    raw = np.asarray(raw)
+    return np.where(np.isin(raw, (4, 5, 6)), b"null", np.where(raw == 1, b"true", b"false"))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+# ------------------------------------------------------------------------------ columns
+
+
+def numbers(values: Any) -> Column:
+    a = np.asarray(values, dtype=np.float64)
+    return lambda lo, hi: json_numbers(a[lo:hi])
+
+
+def strings(values: Sequence[str | None]) -> Column:
+    return lambda lo, hi: json_strings(values[lo:hi])
+
+
+def statuses(codes: Any) -> Column:
+    c = np.asarray(codes)
+    return lambda lo, hi: json_status(c[lo:hi])
+
+
+def mets(codes: Any) -> Column:
+    c = np.asarray(codes)
+    return lambda lo, hi: json_met(c[lo:hi])
+
+
+def texts(values: Sequence[str]) -> Column:
+    """Fragments already in JSON form (Python strings), one per row."""
+    return lambda lo, hi: _strs(values[lo:hi])
+
+
+def where(mask: np.ndarray, yes: Part, no: Part = b"") -> Column:
+    """``yes`` on the rows where ``mask`` holds, ``no`` elsewhere (literals or columns)."""
+
+    def col(lo: int, hi: int) -> np.ndarray:
+        y = yes if isinstance(yes, bytes) else yes(lo, hi)
+        o = no if isinstance(no, bytes) else no(lo, hi)
+        return np.where(mask[lo:hi], y, o)
+
+    return col
+
+
+def joined(*parts: Part) -> Column:
+    """Several parts as one column (for a fragment that is present or absent as a whole)."""
+
+    def col(lo: int, hi: int) -> np.ndarray:
+        out: Any = b""
+        for p in parts:
+            out = np.char.add(out, p if isinstance(p, bytes) else p(lo, hi))
+        return np.broadcast_to(np.asarray(out, dtype=bytes), (hi - lo,))
+
+    return col
+
+
+# ------------------------------------------------------------------------------ layout
+
+
+def _merge(parts: list[Part]) -> list[Part]:
+    """Neighbouring literals as one literal (fewer matrix columns to fill); empty literals dropped."""
+    out: list[Part] = []
+    for p in parts:
+        if isinstance(p, bytes):
+            if not p:
+                continue
+            if out and isinstance(out[-1], bytes):
+                out[-1] += p
+                continue
+        out.append(p)
+    return out
+
+
+def lay_out(parts: list[Part], lo: int, hi: int, end: bytes = b"\n", block: int | None = None) -> Iterator[bytes]:
+    """Rows ``lo:hi``, each its parts in order followed by ``end``, back to back, in blocks of bytes."""
+    parts = _merge([*parts, end])
+    step = block or BLOCK_ROWS
+    for a in range(lo, hi, step):
+        b = min(hi, a + step)
+        cols = [p if isinstance(p, bytes) else np.ascontiguousarray(p(a, b)) for p in parts]
+        widths = [len(c) if isinstance(c, bytes) else c.dtype.itemsize for c in cols]
+        m = np.zeros((b - a, sum(widths)), dtype=np.uint8)
+        at = 0
+        for c, w in zip(cols, widths):
+            if isinstance(c, bytes):
+                m[:, at : at + w] = np.frombuffer(c, dtype=np.uint8)
+            else:
+                m[:, at : at + w] = c.view(np.uint8).reshape(b - a, w)
+            at += w
+        del cols
+        yield m[m != 0].tobytes()
+
+
+class JsonObjects(Sequence[str]):
+    """One compact JSON object per row, made when asked for, a slice at a time.
+
+    Why a sequence and not a list: the JSON writer joins the array in slices
+    of a few thousand objects, and at millions of rows holding every object
+    as a Python string at once would take gigabytes. Built from the same
+    parts, ``blocks()`` gives the whole array body as UTF-8 without any
+    Python string per row.
+    """
+
+    def __init__(self, parts: list[Part], n: int) -> None:
+        self._parts = _merge(parts)
+        self._n = n
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            lo, hi, step = i.indices(self._n)
+            if step != 1:
+                return [self[j] for j in range(lo, hi, step)]
+            return self._texts(lo, hi) if hi > lo else []
+        j = i + self._n if i < 0 else i
+        if not 0 <= j < self._n:
+            raise IndexError(i)
+        return self._texts(j, j + 1)[0]
+
+    def __iter__(self) -> Iterator[str]:
+        for lo in range(0, self._n, BLOCK_ROWS):
+            yield from self._texts(lo, min(self._n, lo + BLOCK_ROWS))
+
+    def _texts(self, lo: int, hi: int) -> list[str]:
+        out: list[str] = []
+        for b in lay_out(self._parts, lo, hi):
+            out += b.decode("utf-8").split("\n")[:-1]
+        return out
+
+    def blocks(self, sep: bytes = b",") -> Iterator[bytes]:
+        """The objects joined by ``sep``, as UTF-8 blocks (no brackets)."""
+        held: bytes | None = None
+        for b in lay_out(self._parts, 0, self._n, sep):
+            if held is not None:
+                yield held
+            held = b
+        if held is not None:
+            yield held[: len(held) - len(sep)]
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# ------------------------------------------------------------------------------ rows
+
+
+def _remedy_parts(remedy: dict | None, fin: np.ndarray) -> Part:
+    """``,"remedy":{...}`` on rows whose indicator is not met (final status 2), nothing elsewhere."""
+    if remedy is None:
+        return b""
+    not_met = fin == int(Status.NOT_MET)
+    if not not_met.any():
+        return b""
+    unknown = b',"remedy":{"input":null,"amount":null}'
+    amount = np.asarray(remedy["amount"], dtype=np.float64)
+    if remedy.get("input") is None:
+        return where(not_met, unknown)
+    known = np.isfinite(amount)
+    head = b',"remedy":{"input":' + _dumps(remedy["input"]).encode() + b',"amount":'
+    full = joined(head, numbers(np.where(known, amount, 0.0)), b"}")
+    return where(not_met, where(known, full, unknown))
+
+
+def _indicator_parts(ind: dict, n: int) -> list[Part]:
+    fin = np.asarray(ind["final"])
+    parts: list[Part] = [
+        f'"{ind["name"]}":{{"value":'.encode(), numbers(ind["value"]),
+        b',"required":', numbers(ind["required"]),
+        b',"ratio":', numbers(ind["ratio"]),
+        b',"met":', mets(ind["raw"]),
+        b',"status":', statuses(fin),
+    ]  # fmt: skip
+    tail: Part = where(fin == int(Status.TOLERATED), (',"tolerated_by":' + _dumps(ind["tolerated_by"])).encode())
+    if ind["reason"] is not None:
+        reasons = list(ind["reason"])
+        has = np.array([r is not None for r in reasons], dtype=bool)
+        if has.any():
+            tail = where(has, texts([',"reason":' + _dumps(r) if r is not None else "" for r in reasons]), tail)
+    parts += [tail, _remedy_parts(ind.get("remedy"), fin), b"}"]
+    return parts
+
+
+def _row_parts(ev: Evaluation, issues_by_row: dict[int, list[dict]]) -> tuple[list[Part], int]:
+    rc = ev.row_columns()
+    n = rc["n"]
+    rownum = np.asarray(rc["row"], dtype=np.int64)
+    parts: list[Part] = [b'{"row":', lambda lo, hi: rownum[lo:hi].astype(bytes)]
+    for key in ("county_code", "school_code", "school_name", "school_type", "stage"):
+        parts += [f',"{key}":'.encode(), strings(rc[key])]
+    parts += [b',"students":', numbers(rc["students"]), b',"indicators":{']
+    for j, ind in enumerate(rc["indicators"]):
+        parts += [b"," if j else b"", *_indicator_parts(ind, n)]
+    parts += [b'},"pass":', mets(rc["rule_status"]), b',"status":', statuses(rc["rule_status"]), b',"rules":{']
+    for j, (r, v) in enumerate(rc["rules"].items()):
+        parts += [f'{"," if j else ""}"{r}":'.encode(), statuses(v)]
+    parts.append(b'},"checks":{')
+    for j, (d, a) in enumerate(rc["checks"]):
+        parts += [f'{"," if j else ""}"{d.name}":{{"value":'.encode(), *_check_parts(a, n)]
+    parts.append(b'},"errors":')
+    if issues_by_row:
+        errs = ["[]"] * n
+        for i, lst in issues_by_row.items():
+            errs[i] = _dumps(lst)
+        parts.append(texts(errs))
+    else:
+        parts.append(b"[]")
+    parts.append(b"}")
+    return parts, n
+
+
+def rows_json(ev: Evaluation, issues_by_row: dict[int, list[dict]] | None = None) -> JsonObjects:
+    """One compact JSON object per input row, in input order (made a slice at a time)."""
+    parts, n = _row_parts(ev, issues_by_row or {})
+    return JsonObjects(parts, n)
+
+
+# ------------------------------------------------------------------------------ schools
+
+
+def _check_parts(a: dict, n: int) -> list[Part]:
     st = np.asarray(a["status"])
-    out.append(_status(st))
+    out: list[Part] = [numbers(a["value"]), b',"required":', numbers(a["required"]),
+                       b',"ratio":', numbers(a["ratio"]), b',"status":', statuses(st)]  # fmt: skip
     if a.get("reason") is not None:
-        out.append(np.array(["" if r is None else ',"reason":' + json.dumps(r, ensure_ascii=False) for r in a["reason"]],
-                            dtype=object))
+        out.append(texts(["" if r is None else ',"reason":' + _dumps(r) for r in a["reason"]]))
     if a.get("grade") is not None:
-        out.append(np.array([',"grade":' + json.dumps(g, ensure_ascii=False) for g in a["grade"]], dtype=object))
-    extra = np.full(n, "}", dtype=object)
+        out.append(texts([',"grade":' + _dumps(g) for g in a["grade"]]))
     key = {"max": "excess", "min": "shortfall"}.get(a["op"])
     if key is not None:
         v = np.asarray(a["value"], dtype=np.float64)
         q = np.asarray(a["required"], dtype=np.float64)
-        diff = v - q if key == "excess" else q - v
-        show = (st == 2) & ~np.isnan(v) & ~np.isnan(q)
+        show = (st == int(Status.NOT_MET)) & ~np.isnan(v) & ~np.isnan(q)
         if show.any():
-            dj = _num(clean_array(diff, n))
-            extra = np.where(show, f',"{key}":' + dj + "}", extra)
-    out.append(extra)
+            diff = clean_array(v - q if key == "excess" else q - v, n)
+            out.append(where(show, joined(f',"{key}":'.encode(), numbers(diff))))
+    out.append(b"}")
     return out
 
 
-def _join_rows(parts: list, n: int) -> list[str]:
-    """Merge neighbouring literals, then join each row's fragments once."""
-    cols: list = []
-    for p in parts:
-        if isinstance(p, str) and cols and isinstance(cols[-1], str):
-            cols[-1] += p
-        else:
-            cols.append(p)
-    seqs = [repeat(c, n) if isinstance(c, str) else c.tolist() for c in cols]
-    return ["".join(t) for t in zip(*seqs)]
-
-
-def rows_json(ev: Evaluation, issues_by_row: dict[int, list[dict]] | None = None) -> list[str]:
-    """One compact JSON object per input row, in input order."""
-    rc = ev.row_columns()
-    n = rc["n"]
+def school_checks_json(ev: Evaluation) -> JsonObjects:
+    """One compact JSON object per school (its whole-school checks), in report order."""
+    fr = ev.frame
+    n = fr.n_school
     if n == 0:
-        return []
-    issues_by_row = issues_by_row or {}
-    parts: list[np.ndarray | str] = []
-
-    def lit(s: str) -> None:
-        parts.append(s)
-
-    lit('{"row":')
-    parts.append(np.array([str(int(x)) for x in rc["row"]], dtype=object))
-    for key in ("county_code", "school_code", "school_name", "school_type", "stage"):
-        lit(f',"{key}":')
-        parts.append(_js(rc[key]))
-    lit(',"students":')
-    parts.append(_num(rc["students"]))
-    lit(',"indicators":{')
-    for j, ind in enumerate(rc["indicators"]):
-        lit(("," if j else "") + f'"{ind["name"]}":{{"value":')
-        parts.append(_num(ind["value"]))
-        lit(',"required":')
-        parts.append(_num(ind["required"]))
-        lit(',"ratio":')
-        parts.append(_num(ind["ratio"]))
-        lit(',"met":')
-        parts.append(_met(ind["raw"]))
-        lit(',"status":')
-        parts.append(_status(ind["final"]))
-        tol = json.dumps(ind["tolerated_by"], ensure_ascii=False)
-        fin = np.asarray(ind["final"])
-        tail = np.where(fin == 3, f',"tolerated_by":{tol}}}', "}").astype(object)
-        if ind["reason"] is not None:
-            has = np.array([r is not None for r in ind["reason"]])
-            rj = np.array([',"reason":' + json.dumps(r, ensure_ascii=False) + "}" if r is not None else "" for r in ind["reason"]],
-                          dtype=object)
-            tail = np.where(has, rj, tail)
-        parts.append(tail)
-    lit('},"pass":')
-    parts.append(_met(rc["rule_status"]))
-    lit(',"status":')
-    parts.append(_status(rc["rule_status"]))
-    lit(',"rules":{')
-    for j, (r, v) in enumerate(rc["rules"].items()):
-        lit(("," if j else "") + f'"{r}":')
-        parts.append(_status(v))
-    lit('},"checks":{')
-    for j, (d, a) in enumerate(rc["checks"]):
-        lit(("," if j else "") + f'"{d.name}":{{"value":')
-        parts.extend(_check_fragments(a, n))
-    lit('},"errors":')
-    errs = np.full(n, "[]", dtype=object)
-    for i, lst in issues_by_row.items():
-        errs[i] = json.dumps(lst, ensure_ascii=False, separators=(",", ":"))
-    parts.append(errs)
-    lit("}")
-    return _join_rows(parts, n)
+        return JsonObjects([], 0)
+    cols = fr.rows.columns
+    first = fr.school_first
+    names = cols.get("school_name")
+    stype = cols["school_type"][first].tolist() if "school_type" in cols else [-1] * n
+    parts: list[Part] = [
+        b'{"county_code":', strings(cols["county_code"][first].tolist()),
+        b',"school_code":', strings(cols["school_code"][first].tolist()),
+        b',"school_name":', strings([x or None for x in names[first].tolist()] if names is not None else [None] * n),
+        b',"school_type":', strings([TYPE_KEYS[t] if 0 <= t < len(TYPE_KEYS) else None for t in stype]),
+        b',"checks":{',
+    ]  # fmt: skip
+    checks = [d for d in ev.model.decls.values() if d.kind == "check" and d.entity == "school"]
+    for j, d in enumerate(checks):
+        parts += [f'{"," if j else ""}"{d.name}":{{"value":'.encode(), *_check_parts(ev._check_arrays(d, "school"), n)]
+    parts.append(b"}}")
+    return JsonObjects(parts, n)

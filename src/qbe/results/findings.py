@@ -35,14 +35,38 @@ def num(x: float | None) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".") if abs(x) >= 0.01 else f"{x:.3g}"
 
 
+#: Texts :func:`num` gave, by value; bounded, since values of a national report are mostly distinct.
+_NUM_MEMO: dict[float | None, str] = {}
+
+
+def _num_cached(x: float | None) -> str:
+    """:func:`num`, remembered: a national report formats the same requirements tens of thousands of times."""
+    text = _NUM_MEMO.get(x)
+    if text is None:
+        if len(_NUM_MEMO) > 100_000:
+            _NUM_MEMO.clear()
+        text = _NUM_MEMO[x] = num(x)
+    return text
+
+
+def _context(ev: Evaluation) -> tuple[dict, frozenset | set, str | None, str]:
+    """What every county's findings share (labels, the resource rule), worked out once per evaluation."""
+    ctx = ev.__dict__.get("_findings_context")
+    if ctx is None:
+        m = ev.model
+        labels = {d.name: d for d in m.decls.values()}
+        rule = ev.resource_rule()
+        ctx = (labels, m.referenced, rule, labels[rule].label if rule else "")
+        ev.__dict__["_findings_context"] = ctx
+    return ctx
+
+
 def county_findings(ev: Evaluation, county: dict) -> list[dict]:
     m = ev.model
     code = county["county_code"]
     out: list[dict] = []
-    labels = {d.name: d for d in m.decls.values()}
-    referenced = m.referenced
-    rule = ev.resource_rule()
-    rule_label = labels[rule].label if rule else ""
+    labels, referenced, rule, rule_label = _context(ev)
+    num = _num_cached
     rows = ev._rows_by_county.get(code, [])
     for r in rows:
         where = f"{r['school_name'] or r['school_code']}（{STAGE_ZH.get(r['stage'] or '', r['stage'])}）"

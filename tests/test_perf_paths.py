@@ -1,0 +1,273 @@
+"""The column-wise JSON (what large reports are written with) against the per-row dicts, byte for byte.
+
+The per-row path (``Evaluation.row`` → ``json.dumps``) is the reference; the
+fast path must give the same bytes for every row, whatever the numbers,
+texts, statuses, reasons, remedies and data errors.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import GOOD_COUNTY, row, run_rows
+from qbe.results import fastjson
+from qbe.results.fastjson import JsonObjects, json_numbers, json_strings, lay_out, rows_json, school_checks_json
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def varied_rows() -> list[dict]:
+    """Met, tolerated, not met, tiny and huge figures, odd texts and rows with data errors."""
+    return [
+        row(),
+        row(school_code="S002", school_name='引号"与\\反斜杠', teaching_area_m2=4300),  # one shortfall: tolerated
+        row(school_code="S003", teaching_area_m2=2000, sports_area_m2=1000),  # two shortfalls: not met
+        row(school_code="S004", students=3, teachers_above_degree=0.0000003),  # a value of 1e-05 per 100
+        row(school_code="S005", equipment_value_yuan=1e19),  # a value past 1e16
+        row(school_code="S006", students="abc"),  # a data error: not assessed, with its error object
+        row(school_code="S007", school_name="", school_type="junior", stage="junior"),
+        row(school_code="S008", school_name="换行\n制表\t控制\x01", public_funds_yuan=1),
+    ]
+
+
+def test_rows_json_is_byte_equal_to_the_row_dicts(national):
+    ev, _ = run_rows(national, varied_rows(), [GOOD_COUNTY], allow_errors=True)
+    by_row = ev.issues_by_row
+    fast = rows_json(ev, by_row)
+    assert len(fast) == ev.frame.n == 8
+    for i, text in enumerate(fast):
+        assert text == dumps(ev.row(i, by_row.get(i))), i
+    # the cases the rows were made for are really there
+    assert '"value":1e-05' in fast[3]
+    assert "e+16" in fast[4] or "e+17" in fast[4]
+    assert '"status":"tolerated","tolerated_by":' in fast[1]
+    assert fast[5].endswith("]}") and '"errors":[]' not in fast[5]
+
+
+def test_school_checks_json_is_byte_equal_to_the_school_dicts(national):
+    ev, _ = run_rows(national, varied_rows(), [GOOD_COUNTY], allow_errors=True)
+    fast = school_checks_json(ev)
+    slow = ev._schools()
+    assert len(fast) == len(slow) == ev.frame.n_school
+    assert fast == [dumps(s) for s in slow]
+
+
+def test_blocks_give_the_same_bytes_at_any_block_size(national, monkeypatch):
+    ev, _ = run_rows(national, varied_rows(), [GOOD_COUNTY], allow_errors=True)
+    whole = rows_json(ev, ev.issues_by_row)
+    monkeypatch.setattr(fastjson, "BLOCK_ROWS", 3)
+    ev2, _ = run_rows(national, varied_rows(), [GOOD_COUNTY], allow_errors=True)
+    assert rows_json(ev2, ev2.issues_by_row) == whole
+
+
+def test_lay_out_drops_only_the_padding():
+    nums = np.array([b"1", b"22", b""], dtype=bytes)
+    strs = np.array([b'"a"', b"null", b'"\xe4\xb8\xad"'])
+    parts = [b"[", lambda lo, hi: nums[lo:hi], b",", lambda lo, hi: strs[lo:hi], b"]"]
+    assert b"".join(lay_out(parts, 0, 3, b"\n", block=2)) == '[1,"a"]\n[22,null]\n[,"中"]\n'.encode()
+    assert b"".join(lay_out(parts, 1, 3, b"\n", block=1)) == '[22,null]\n[,"中"]\n'.encode()
+    seq = JsonObjects(parts, 3)
+    assert len(seq) == 3 and seq[-1] == '[,"中"]' and seq[0:2] == ['[1,"a"]', "[22,null]"] and list(seq)[1] == "[22,null]"
+    assert b"".join(seq.blocks()) == '[1,"a"],[22,null],[,"中"]'.encode()
+
+
+def _remedy_ev(national):
+    """Three rows of one indicator, its statuses set by hand, with a remedy column beside them."""
+    ev, _ = run_rows(national, [row(), row(school_code="S002"), row(school_code="S003")], [GOOD_COUNTY])
+    rc = ev.row_columns()
+    ind = rc["indicators"][0]
+    ind["final"] = np.array([2, 2, 1], dtype=np.int8)  # not met, not met, met
+    ind["raw"] = np.array([2, 2, 1], dtype=np.int8)
+    return ev, rc, ind
+
+
+def test_remedy_is_the_last_key_and_only_on_not_met_rows(national):
+    ev, rc, ind = _remedy_ev(national)
+    ind["remedy"] = {"input": "teachers_above_degree", "amount": np.array([3.0, np.nan, 5.0])}
+    out = rows_json(ev)
+    name = ind["name"]
+    objs = [json.loads(t)["indicators"][name] for t in out]
+    assert objs[0]["remedy"] == {"input": "teachers_above_degree", "amount": 3.0}
+    assert list(objs[0])[-1] == "remedy"
+    assert '"status":"not_met","remedy":{"input":"teachers_above_degree","amount":3.0}}' in out[0]
+    # NaN amount: both null
+    assert '"status":"not_met","remedy":{"input":null,"amount":null}}' in out[1]
+    # a met row carries no remedy even though an amount is there
+    assert "remedy" not in objs[2]
+    # every other indicator is untouched
+    assert out[0].count('"remedy"') == 1
+
+
+def test_remedy_without_an_input_is_null_and_none_emits_nothing(national):
+    ev, rc, ind = _remedy_ev(national)
+    ind["remedy"] = {"input": None, "amount": np.array([3.0, 4.0, 5.0])}
+    out = rows_json(ev)
+    assert '"remedy":{"input":null,"amount":null}}' in out[0] and '"remedy":{"input":null,"amount":null}}' in out[1]
+    ind["remedy"] = None
+    ev._row_cols = rc
+    assert all('"remedy"' not in t for t in rows_json(ev))
+    del ind["remedy"]
+    assert all('"remedy"' not in t for t in rows_json(ev))
+
+
+def test_remedy_matches_the_row_dicts_on_a_real_shortfall(national):
+    # two shortfalls so the 6-of-7 rule tolerates neither: both not met, both with a remedy
+    ev, _ = run_rows(national, [row(teachers_above_degree=20, teaching_area_m2=2000)], [GOOD_COUNTY])
+    fast = rows_json(ev)[0]
+    assert fast == dumps(ev.row(0))
+    assert fast.count('"remedy":') == 2
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(finite, st.none(), st.sampled_from([5e-05, 1e-07, 1e16, 1e22, -0.0, 0.0001, 9999999999999998.0])),
+                min_size=1, max_size=40))
+def test_numbers_are_written_as_json_dumps_writes_them(values):
+    got = [b.decode() for b in json_numbers(values).tolist()]
+    assert got == [dumps(v) for v in values]
+    arr = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    assert [b.decode() for b in json_numbers(arr).tolist()] == got
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(), st.none()), min_size=1, max_size=30))
+def test_strings_are_written_as_json_dumps_writes_them(values):
+    got = [b.decode("utf-8") for b in json_strings(values).tolist()]
+    assert got == [dumps(v) for v in values]
+
+
+def test_the_standard_library_fallback_gives_the_same_bytes(national, monkeypatch):
+    ev, _ = run_rows(national, varied_rows(), [GOOD_COUNTY], allow_errors=True)
+    with_orjson = rows_json(ev, ev.issues_by_row)
+    monkeypatch.setattr(fastjson, "_orjson", None)
+    ev2, _ = run_rows(national, varied_rows(), [GOOD_COUNTY], allow_errors=True)
+    assert rows_json(ev2, ev2.issues_by_row) == with_orjson
+    assert json_numbers([5e-05, None, 1.5]).tolist() == [b"5e-05", b"null", b"1.5"]
+
+
+# ------------------------------------------------------------------------------ CSV engines
+
+CELLS = ["", " ", "0", "12", "-3", "+5", "4.5", "007", ".5", "5.", "1e5", "95%", "abc", "１２", "是", "否", "primary",
+         "junior", "小学", "3301.0", "1.000000000000001", "12345678901234567", "-", "nan", "inf", "a b", "\t", "x\ry", "1\r",
+         "-0", "+.5", "1.2.3", "--1", "99999999999999.9", "123456789012345", "0.000000000000001"]
+
+
+def _engine_read(path: Path, engine: str, monkeypatch, known=None):
+    from qbe.data.readers import read_csv
+
+    monkeypatch.setenv("QBE_CSV_ENGINE", engine)
+    return read_csv(path, known)[0]
+
+
+def _same_sheet(a, b) -> None:
+    assert a.headers == b.headers
+    assert list(a.rows) == list(b.rows)
+    assert list(a.row_numbers) == list(b.row_numbers)
+    assert a.header_row == b.header_row
+
+
+def _same_table(a, b) -> None:
+    ta, ia = a
+    tb, ib = b
+    assert ta.n == tb.n and ta.present == tb.present
+    assert set(ta.columns) == set(tb.columns)
+    for k in ta.columns:
+        x, y = ta.columns[k], tb.columns[k]
+        assert x.dtype == y.dtype, k
+        if x.dtype.kind == "f":
+            assert np.array_equal(x, y, equal_nan=True) and np.array_equal(np.signbit(x), np.signbit(y)), k
+        else:
+            assert x.tolist() == y.tolist(), k
+    assert ta.bad_rows.tolist() == tb.bad_rows.tolist()
+    assert [i.render("en") for i in ia] == [i.render("en") for i in ib]
+
+
+def test_the_arrow_reader_is_used_and_agrees_on_the_example(national, monkeypatch, tmp_path):
+    from qbe.data.validate import known_headers, validate_sheet
+
+    src = Path(__file__).resolve().parents[1] / "rulesets" / "examples" / "national-2017" / "schools.csv"
+    known = known_headers(national.row_schema())
+    a = _engine_read(src, "arrow", monkeypatch, known)
+    b = _engine_read(src, "python", monkeypatch, known)
+    assert a.columns is not None and b.columns is None  # the fast path really ran
+    _same_sheet(a, b)
+    schema = national.row_schema()
+    _same_table(validate_sheet(a, schema, {}, ("school_code", "stage")), validate_sheet(b, schema, {}, ("school_code", "stage")))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    header=st.lists(st.sampled_from(["county_code", "school_code", "stage", "students", "teachers_above_degree",
+                                     "sports_area_m2", "urban", "", "学生数", "备注"]), min_size=1, max_size=6),
+    body=st.lists(st.lists(st.sampled_from(CELLS), min_size=0, max_size=7), min_size=0, max_size=8),
+    title=st.booleans(),
+    crlf=st.booleans(),
+    tail=st.booleans(),
+    ragged=st.booleans(),
+)
+def test_both_csv_engines_give_the_same_sheet_and_table(national, tmp_path_factory, header, body, title, crlf, tail, ragged):
+    from qbe.data.readers import read_csv
+    from qbe.data.validate import known_headers, validate_sheet
+
+    if not ragged:  # regular rows: the shape the arrow reader takes on
+        body = [(r + [""] * len(header))[: len(header)] for r in body]
+    nl = "\r\n" if crlf else "\n"
+    lines = (["某县数据表" + "," * (len(header) - 1)] if title else []) + [",".join(header)] + [",".join(r) for r in body]
+    text = nl.join(lines) + (nl if tail else "")
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    path.write_bytes(text.encode("utf-8"))
+    known = known_headers(national.row_schema())
+    old = os.environ.get("QBE_CSV_ENGINE")
+    try:
+        os.environ["QBE_CSV_ENGINE"] = "arrow"
+        a = read_csv(path, known)[0]
+        os.environ["QBE_CSV_ENGINE"] = "python"
+        b = read_csv(path, known)[0]
+    finally:
+        if old is None:
+            os.environ.pop("QBE_CSV_ENGINE", None)
+        else:
+            os.environ["QBE_CSV_ENGINE"] = old
+    _same_sheet(a, b)
+    schema = national.row_schema()
+    _same_table(validate_sheet(a, schema, {}, ()), validate_sheet(b, schema, {}, ()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["", "-0", "+.5", "5.", "007", ".25", "-3.75", "123456789012345", "1.2.3", "-", "1e5"]),
+                          st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10**9, max_value=10**9).map(str)),
+                min_size=1, max_size=30))
+def test_the_column_parser_reads_numbers_as_the_text_parser_does(cells):
+    import pyarrow as pa
+
+    from qbe.data.arrow_csv import ArrowCells
+    from qbe.data.validate import _parse_decimals
+
+    fast = ArrowCells(pa.array(cells, type=pa.string())).plain_decimals()
+    slow = _parse_decimals("\n".join(cells) + "\n", len(cells))
+    assert (fast is None) == (slow is None)
+    if fast is not None:
+        assert np.array_equal(fast, slow, equal_nan=True) and np.array_equal(np.signbit(fast), np.signbit(slow))
+
+
+def test_the_column_parser_on_a_known_column():
+    import pyarrow as pa
+
+    from qbe.data.arrow_csv import ArrowCells
+
+    got = ArrowCells(pa.array(["12", "", "-0", "+.5", "5.", "007", "-3.75"])).plain_decimals()
+    assert got is not None
+    assert got[0] == 12.0 and np.isnan(got[1]) and got[2] == 0.0 and np.signbit(got[2])
+    assert got.tolist()[3:] == [0.5, 5.0, 7.0, -3.75]
+    assert ArrowCells(pa.array(["1", "abc"])).plain_decimals() is None
