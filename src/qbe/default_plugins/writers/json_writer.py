@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ...results.fastjson import rows_json, school_checks_json
+from ...results.fastjson import JsonObjects, rows_json, school_checks_json
 
 BIG = 2000
 
@@ -21,13 +21,13 @@ class JsonWriter:
     extension = ".json"
     description = "JSON 结果（带版本的模式，见 qbe schema）/ JSON results (versioned schema, see qbe schema)"
 
-    def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[str]:
+    def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes]:
         n = report["summary"]["rows"]
         if n <= BIG and len(report["schools"]) == n:
             return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
         return self._stream(evaluation, report)
 
-    def _stream(self, evaluation, report: dict) -> Iterator[str]:
+    def _stream(self, evaluation, report: dict) -> Iterator[bytes]:
         """Compact JSON in pieces: the two large arrays are built column-wise and never joined whole."""
         shell = dict(report)
         shell["schools"] = "\u0000SCHOOLS\u0000"
@@ -35,15 +35,15 @@ class JsonWriter:
         text = json.dumps(shell, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         head, rest = text.split(json.dumps(shell["schools"]), 1)
         middle, tail = rest.split(json.dumps(shell["school_checks"]), 1)
-        yield head
+        yield head.encode("utf-8")
         yield from _array(rows_json(evaluation, getattr(evaluation, "issues_by_row", {})))
-        yield middle
+        yield middle.encode("utf-8")
         yield from _array(school_checks_json(evaluation))
-        yield tail + "\n"
+        yield (tail + "\n").encode("utf-8")
 
 
-def _array(items: list[str], chunk: int = 5000) -> Iterator[str]:
-    yield "["
-    for k in range(0, len(items), chunk):
-        yield ("," if k else "") + ",".join(items[k : k + chunk])
-    yield "]"
+def _array(items: JsonObjects) -> Iterator[bytes]:
+    """``[…]`` from blocks of UTF-8: no Python string is made per row."""
+    yield b"["
+    yield from items.blocks()
+    yield b"]"
