@@ -184,6 +184,23 @@ def test_approved_exemptions_applied_and_listed(tmp_path):
     assert rep["counties"][0]["items"]["guarantee_04"]["status"] == "not_met"
 
 
+def test_an_exempt_balance_says_so_in_every_indicator_and_its_part(tmp_path):
+    """An approved exemption of the CV balance: each indicator's CV is shown, exempt, with the reason;
+    the part reads exempt (not "not applicable"), and no remediation is proposed for it."""
+    res = exemption_run(tmp_path, '[[exemption]]\ncounty = "999901"\nitem = "resource_cv"\nreason = "试点县另行评估"\n'
+                                  'document = "示例〔2024〕1号"\n', "--year", "2024")
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "o" / "national-2017.json").read_text(encoding="utf-8"))
+    (c,) = rep["counties"]
+    assert c["parts"]["balance"] == "exempt"
+    for stage in ("primary", "junior"):
+        for ind, b in c["balance"][stage].items():
+            assert (b["status"], b["met"], b["reason"]) == ("exempt", None, "试点县另行评估（示例〔2024〕1号）"), ind
+            assert b["cv"] is not None and "remedy" not in b
+    # the guarantee part still fails (two oversized schools), so the county is still not met
+    assert c["verdict"] == "not_met"
+
+
 @pytest.mark.parametrize(
     ("toml", "code", "line"),
     [

@@ -457,6 +457,9 @@ class Evaluation:
             cs_county = fr.cs_county.tolist()
             cs_stage = fr.cs_stage.tolist()
             comp = self.arr(o.composite, "cs")
+            # an exempt balance (declared or approved) shows as exempt, with its reason, in every indicator
+            exempt = np.asarray(self.arr(o.final, "cs")) == int(Status.EXEMPT)
+            why = self.reasons(d.name, "cs")
             for ind, (cv_n, mean_n, lim_n, st_n, cnt_n) in o.balance.items():
                 fixes = self._balance_remedy(d, (cv_n, mean_n, lim_n, st_n, cnt_n))
                 cv = self.arr(cv_n, "cs").tolist()
@@ -476,7 +479,12 @@ class Evaluation:
                         "mean": _f(mean[g]),
                         "schools": int(cnt[g]),
                     }
-                    if g in fixes:
+                    if exempt[g]:
+                        entry = balance[cs_county[g]][sk][ind]
+                        entry["met"], entry["status"] = None, STATUS_KEY[int(Status.EXEMPT)]
+                        if why is not None and why[g] is not None:
+                            entry["reason"] = why[g]
+                    elif g in fixes:
                         balance[cs_county[g]][sk][ind]["remedy"] = fixes[g]
             if comp is not None:
                 for g in range(fr.n_cs):
@@ -581,15 +589,22 @@ class Evaluation:
 
         fr = self.frame
         acc = np.full(fr.n_county, int(Status.NOT_APPLICABLE), dtype=np.int8)
+        exempt = np.zeros(fr.n_county, dtype=bool)
         for d in self.model.decls.values():
             if d.part is None or d.part.name != part:
                 continue
             o = self.decl(d.name)
             s = self.arr(o.final, o.level)
             if o.level != "county":
-                s = k.group_status(s, fr.codes(o.level, "county"), fr.n_county, "all")
+                codes = fr.codes(o.level, "county")
+                exempt |= np.bincount(codes, weights=(s == int(Status.EXEMPT)), minlength=fr.n_county) > 0
+                s = k.group_status(s, codes, fr.n_county, "all")
+            else:
+                exempt |= s == int(Status.EXEMPT)
             acc = k.and_(acc, s)
-        return acc
+        # exempt members are neutral in 'all'; a part with nothing judged but an exemption reads
+        # as exempt, not as "not applicable", so the report says why it was not judged
+        return np.where((acc == int(Status.NOT_APPLICABLE)) & exempt, int(Status.EXEMPT), acc).astype(np.int8)
 
     def _aggregate_at(self, d: ast.Decl, c: int) -> dict[str, dict]:
         o = self.decl(d.name)

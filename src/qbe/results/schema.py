@@ -168,6 +168,8 @@ class BalanceResult(_Model):
     mean: float | None = Field(None, description="the county's student-weighted mean of the indicator")
     schools: int = Field(0, description="school-stage rows in the group")
     remedy: BalanceRemedy | None = Field(None, description="present when the CV is over its limit (status not_met)")
+    reason: str | None = Field(None, description="why the balance is exempt (status exempt): the declared reason, "
+                                                 "or the approved exemption's reason and document")
 
 
 class Finding(_Model):
