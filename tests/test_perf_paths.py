@@ -252,10 +252,10 @@ def test_the_column_parser_reads_numbers_as_the_text_parser_does(cells):
     import pyarrow as pa
 
     from qbe.data.arrow_csv import ArrowCells
-    from qbe.data.validate import _parse_decimals
+    from qbe.data.cells import parse_decimals
 
     fast = ArrowCells(pa.array(cells, type=pa.string())).plain_decimals()
-    slow = _parse_decimals("\n".join(cells) + "\n", len(cells))
+    slow = parse_decimals("\n".join(cells) + "\n", len(cells))
     assert (fast is None) == (slow is None)
     if fast is not None:
         assert np.array_equal(fast, slow, equal_nan=True) and np.array_equal(np.signbit(fast), np.signbit(slow))

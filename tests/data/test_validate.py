@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qbe.data import validate as validate_module
+from qbe.data.cells import parse_decimals
 from qbe.data.schema import (
     STRUCTURAL_COUNTY_FIELDS,
     STRUCTURAL_ROW_FIELDS,
@@ -27,7 +28,6 @@ from qbe.data.schema import (
 )
 from qbe.data.table import DataIssue, RawSheet, Table
 from qbe.data.validate import (
-    _parse_decimals,
     known_headers,
     normalize_header,
     split_unit,
@@ -658,7 +658,7 @@ DECIMAL = st.from_regex(r"[+-]?[0-9]{1,15}(\.[0-9]{0,6})?|[+-]?\.[0-9]{1,6}", fu
 @settings(max_examples=300, deadline=None)
 @given(st.lists(DECIMAL | st.just(""), min_size=1, max_size=30))
 def test_parse_decimals_is_float(cells: list[str]) -> None:
-    values = _parse_decimals("\n".join(cells) + "\n", len(cells))
+    values = parse_decimals("\n".join(cells) + "\n", len(cells))
     digits = [sum(ch.isdigit() for ch in c) for c in cells]
     if max(digits) > 15:
         assert values is None  # left to numpy, which is exact anyway
@@ -675,7 +675,7 @@ def test_parse_decimals_is_float(cells: list[str]) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="0123456789.+-e ,x", max_size=8))
 def test_parse_decimals_never_accepts_what_float_rejects(text: str) -> None:
-    values = _parse_decimals(text + "\n", 1)
+    values = parse_decimals(text + "\n", 1)
     if values is None:
         return
     if text == "":
@@ -704,7 +704,7 @@ def test_plain_columns_never_reach_the_per_cell_parser(monkeypatch: pytest.Monke
     def refuse(cell: Any, allow_percent: bool) -> tuple[int, float, bool]:
         raise AssertionError(f"per-cell parse of {cell!r}")
 
-    monkeypatch.setattr(validate_module, "_parse_number", refuse)
+    monkeypatch.setattr(validate_module, "parse_number", refuse)
     area = FieldSpec("area", FieldType.AREA, "面积", Level.ROW, minimum=0, optional=True)
     cells: list[Any] = [str(i * 7 % 1000) + ".5" for i in range(2000)] + [None, "12"]
     table, issues = one_column(area, cells)

@@ -119,7 +119,7 @@ class ArrowCells(Sequence[Any]):
         """The column as numbers when every cell is a plain decimal or empty (NaN), else ``None``.
 
         The same grammar and the same result as validation's parser of joined
-        text (:func:`qbe.data.validate._parse_decimals`): ``[+-]digits[.digits]``
+        text (:func:`qbe.data.cells.parse_decimals`): ``[+-]digits[.digits]``
         with at most 15 digits, read as an exact integer divided by an exact
         power of ten. Here the cells are laid out as a fixed-width byte matrix
         (cells are short), so the digits accumulate one column of the matrix

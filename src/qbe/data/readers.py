@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from qbe.data.arrow_csv import arrow_wanted, read_csv_arrow
+from qbe.data.cells import gc_paused
+from qbe.data.headers import normalize_header, split_unit
 from qbe.data.table import RawSheet
-from qbe.data.validate import gc_paused, normalize_header, split_unit
 
 __all__ = [
     "DataSourceError",

@@ -19,21 +19,32 @@ are first converted as a whole (a vectorised decimal parser, then numpy), and
 the per-cell parser only runs on a column the fast path refuses (thousands
 separators, "95%", stray text …). Category and yes/no columns look each
 distinct value up once; whole-table checks work on integer codes.
+
+Header matching lives in :mod:`qbe.data.headers`, cell parsing in
+:mod:`qbe.data.cells`; this module decides, column by column, what is accepted.
 """
 
 from __future__ import annotations
 
-import gc
-import math
-import re
-import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from qbe.data.cells import (
+    BAD,
+    MISSING,
+    MISSING_MARKERS,
+    cell_text,
+    fast_floats,
+    format_cell,
+    gc_paused,
+    memo_map,
+    parse_number,
+    yes_no,
+)
+from qbe.data.headers import HeaderIndex, Target, known_headers, normalize_header, normalize_text, split_unit, unit_factor
 from qbe.data.schema import FieldSpec, FieldType, Level, TableSchema
 from qbe.data.table import DataIssue, RawSheet, Table
 
@@ -45,413 +56,6 @@ __all__ = [
     "split_unit",
     "validate_sheet",
 ]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects.
-
-    Reading and checking a national dataset creates millions of strings,
-    lists and tuples that cannot form cycles; letting the collector rescan
-    them again and again more than doubles the time. The previous state is
-    restored on exit. (Shared with the readers, which import it from here.)
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-# ---------------------------------------------------------------------------
-# text normalisation
-# ---------------------------------------------------------------------------
-
-_BRACKETS = str.maketrans({"【": "[", "】": "]", "〔": "[", "〕": "]", "〈": "(", "〉": ")"})
-#: A trailing bracketed part; group 1 is what precedes it, group 2 its content.
-_UNIT_RE = re.compile(r"^(.+?)[(\[]([^()\[\]]*)[)\]]$")
-_UNIT_PREFIXES = ("单位:", "单位", "unit:", "units:")
-
-
-def normalize_text(value: Any) -> str:
-    """Compare-form of a cell or header: NFKC, no whitespace at all, lower case.
-
-    NFKC folds full-width letters, digits, brackets and "％" to their ASCII
-    forms and "m²"/"㎡" to "m2"; removing every whitespace character also
-    removes the line breaks people type inside Excel header cells.
-    """
-    text = str(value)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return "".join(text.split()).lower()
-
-
-def normalize_header(value: Any) -> str:
-    """Compare-form of a header: :func:`normalize_text` plus 【】 → []."""
-    return normalize_text(value).translate(_BRACKETS)
-
-
-def split_unit(norm: str) -> tuple[str, str | None]:
-    """Split a normalised header into its base and a trailing bracketed unit.
-
-    ``"教学及辅助用房面积(m2)"`` → ``("教学及辅助用房面积", "m2")``;
-    ``"经费(单位:万元)"`` → ``("经费", "万元")``; no brackets → ``(norm, None)``.
-    """
-    match = _UNIT_RE.match(norm)
-    if match is None:
-        return norm, None
-    unit = match.group(2)
-    for prefix in _UNIT_PREFIXES:
-        if unit.startswith(prefix):
-            unit = unit[len(prefix) :]
-            break
-    return match.group(1), unit
-
-
-def known_headers(schema: TableSchema) -> frozenset[str]:
-    """Every header text that names a field of ``schema`` (including evidence notes).
-
-    Pass this to the readers' ``known_headers`` so they can find a header row
-    below a title row.
-    """
-    out: set[str] = set()
-    for spec in schema.fields:
-        out.update(spec.headers())
-        out.update(spec.evidence_headers())
-    return frozenset(out)
-
-
-# ---------------------------------------------------------------------------
-# units written in headers
-# ---------------------------------------------------------------------------
-
-#: Multipliers to yuan, keyed by normalised unit text.
-_MONEY_UNITS: dict[str, float] = {
-    "元": 1.0,
-    "yuan": 1.0,
-    "rmb": 1.0,
-    "人民币元": 1.0,
-    "千元": 1e3,
-    "万元": 1e4,
-    "百万元": 1e6,
-    "亿元": 1e8,
-}
-#: Multipliers to square metres, keyed by normalised unit text ("m²" → "m2").
-_AREA_UNITS: dict[str, float] = {
-    "m2": 1.0,
-    "平方米": 1.0,
-    "平米": 1.0,
-    "sqm": 1.0,
-    "万平方米": 1e4,
-    "万m2": 1e4,
-    "公顷": 1e4,
-    "ha": 1e4,
-    "亩": 10_000.0 / 15.0,
-}
-
-
-def _unit_factor(spec: FieldSpec, unit: str | None) -> float:
-    """Factor that brings values written in ``unit`` to the field's unit.
-
-    Only money and area know units with a different scale (万元, 公顷 …).
-    An unknown or absent unit is ignored (factor 1), as the header matching
-    promises; "元" on a yuan field is of course also 1.
-    """
-    if unit is None:
-        return 1.0
-    if spec.type is FieldType.MONEY:
-        table = _MONEY_UNITS
-    elif spec.type is FieldType.AREA:
-        table = _AREA_UNITS
-    else:
-        return 1.0
-    written = table.get(unit)
-    if written is None:
-        return 1.0
-    wanted = table.get(normalize_header(spec.unit), 1.0) if spec.unit else 1.0
-    return written / wanted
-
-
-# ---------------------------------------------------------------------------
-# cell parsing
-# ---------------------------------------------------------------------------
-
-#: Placeholders people write for "no value"; treated exactly like an empty cell.
-MISSING_MARKERS = frozenset({"-", "--", "—", "——", "－", "/", "n/a", "na", "null", "none", "nan"})
-
-_YES = frozenset({"是", "有", "yes", "y", "true", "1", "√", "✓", "✔"})
-_NO = frozenset({"否", "无", "no", "n", "false", "0", "×", "✗", "✘"})
-
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
-
-_OK, _MISSING, _BAD = 0, 1, 2
-_NONE_TYPE = type(None)
-_FAST_TYPES = frozenset({str, int, float, _NONE_TYPE})
-
-
-def _clean(text: str) -> str:
-    """Cell text for parsing: NFKC (full-width digits, ％, ，), no whitespace."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return "".join(text.split())
-
-
-def _parse_number(cell: Any, allow_percent: bool) -> tuple[int, float, bool]:
-    """Parse one numeric cell: ``(status, value, written_with_percent_sign)``.
-
-    "95%" becomes 0.95 by parsing "95e-2", which gives exactly the float
-    nearest to 0.95 (dividing a parsed 95.5 by 100 may be one unit off).
-    """
-    if cell is None:
-        return _MISSING, np.nan, False
-    if isinstance(cell, bool):
-        return _BAD, np.nan, False
-    if isinstance(cell, (int, float)):
-        value = float(cell)
-        if math.isnan(value):
-            return _MISSING, np.nan, False
-        if math.isinf(value):
-            return _BAD, np.nan, False
-        return _OK, value, False
-    if not isinstance(cell, str):
-        return _BAD, np.nan, False
-    text = _clean(cell)
-    if not text or text.lower() in MISSING_MARKERS:
-        return _MISSING, np.nan, False
-    percent = allow_percent and text.endswith("%")
-    if percent:
-        text = text[:-1]
-    if "," in text:
-        if _THOUSANDS.match(text) is None:
-            return _BAD, np.nan, False
-        text = text.replace(",", "")
-    try:
-        value = float(text + "e-2" if percent else text)
-    except ValueError:
-        return _BAD, np.nan, False
-    if not math.isfinite(value):
-        return _BAD, np.nan, False
-    return _OK, value, percent
-
-
-_POW10 = 10.0 ** np.arange(23)
-#: Most significant digits the vectorised parser accepts; below 2**53, so exact.
-_MAX_DIGITS = 15
-
-
-def _parse_decimals(blob: str, n: int) -> np.ndarray | None:
-    """Parse ``n`` newline-terminated plain decimals at once, or return ``None``.
-
-    Accepts only ``[+-]digits[.digits]`` with at most 15 digits, and empty
-    fields (NaN). Why not ``np.array(strings, float)``: that calls ``float``
-    once per cell and is three to four times slower on a national column.
-    The result is exactly ``float(text)``: the digits form an integer below
-    2**53, and dividing it by an exact power of ten rounds correctly once.
-    """
-    if not blob.isascii():
-        return None
-    b = np.frombuffer(blob.encode("ascii"), dtype=np.uint8)
-    newline = b == 10
-    ends = np.flatnonzero(newline)
-    if ends.size != n:
-        return None  # a cell holds a line break
-    digit = (b >= 48) & (b <= 57)
-    dot = b == 46
-    sign = (b == 45) | (b == 43)
-    if not (digit | dot | sign | newline).all():
-        return None
-    starts = np.empty(n, dtype=np.int64)
-    starts[:1] = 0
-    starts[1:] = ends[:-1] + 1
-    if sign.any():
-        at_start = np.zeros(b.size, dtype=bool)
-        at_start[starts] = True
-        if (sign & ~at_start).any():
-            return None
-    before = np.zeros(b.size + 1, dtype=np.int64)  # digits before each position
-    np.cumsum(digit, out=before[1:])
-    count = before[ends] - before[starts]
-    empty = ends == starts
-    if ((count == 0) & ~empty).any() or count.max(initial=0) > _MAX_DIGITS:
-        return None  # "-", "." or too many digits: leave them to the careful parser
-    field = np.cumsum(newline) - newline  # which cell each byte belongs to
-    dots = np.flatnonzero(dot)
-    dot_field = field[dots]
-    if dot_field.size > 1 and (dot_field[1:] == dot_field[:-1]).any():
-        return None  # two dots in one cell
-    at = np.flatnonzero(digit)
-    of = field[at]
-    power = before[ends[of]] - before[at + 1]  # digits after this one in its cell
-    values = np.bincount(of, weights=(b[at] - 48) * _POW10[power], minlength=n)
-    values = values.astype(np.float64, copy=False)  # all-empty input gives int64
-    if dots.size:
-        decimals = np.zeros(n, dtype=np.int64)
-        decimals[dot_field] = before[ends[dot_field]] - before[dots + 1]
-        values /= _POW10[decimals]
-    filled = np.flatnonzero(~empty)
-    negative = filled[b[starts[filled]] == 45]
-    values[negative] = -values[negative]
-    values[empty] = np.nan
-    return values
-
-
-def _fast_floats(cells: Sequence[Any]) -> np.ndarray | None:
-    """Convert a whole column at once, or ``None`` if any cell needs care.
-
-    Plain decimal strings go through :func:`_parse_decimals`; other numeric
-    text and numbers through numpy. Empty cells become NaN. Text numpy reads
-    but a person would not mean as a number ("nan", "inf") and booleans send
-    the column to the per-cell parser, which reports them.
-    """
-    plain = getattr(cells, "plain_decimals", None)  # a column-wise reader's cells: parse its buffer directly
-    if plain is not None:
-        values = plain()
-        if values is not None:
-            return values
-        cells = cells.values()
-    try:
-        blob: str | None = "\n".join(cells)  # also the cheapest "all str?" test
-    except TypeError:
-        blob = None
-        kinds = set(map(type, cells))
-        if kinds <= {str, _NONE_TYPE}:
-            blob = "\n".join([c if c is not None else "" for c in cells])
-        elif not kinds <= _FAST_TYPES:
-            return None  # bool, datetime, dict … need a message per cell
-    if blob is not None:
-        values = _parse_decimals(blob + "\n", len(cells))
-        if values is not None:
-            return values
-    try:
-        values = np.array(cells, dtype=np.float64)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    if values.shape != (len(cells),):
-        return None
-    odd = np.flatnonzero(~np.isfinite(values))
-    if odd.size and any(cells[i] is not None for i in odd.tolist()):
-        return None
-    return values
-
-
-def _yes_no(cell: Any) -> float:
-    """1.0, 0.0, NaN for missing, or -1.0 for "not a yes/no value"."""
-    if cell is None:
-        return np.nan
-    if isinstance(cell, bool):
-        return 1.0 if cell else 0.0
-    if isinstance(cell, (int, float)):
-        if math.isnan(cell):
-            return np.nan
-        return float(cell) if cell in (0, 1) else -1.0
-    if not isinstance(cell, str):
-        return -1.0
-    text = _clean(cell).lower()
-    if not text or text in MISSING_MARKERS:
-        return np.nan
-    if text in _YES:
-        return 1.0
-    if text in _NO:
-        return 0.0
-    try:
-        number = float(text)
-    except ValueError:
-        return -1.0
-    return number if number in (0.0, 1.0) else -1.0
-
-
-def _text(cell: Any) -> str:
-    """Text of a cell; an integral float (Excel's 3301.0) is written "3301"."""
-    if cell is None:
-        return ""
-    if isinstance(cell, str):
-        return cell.strip()
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell).strip()
-
-
-class _Memo(dict[Any, Any]):
-    """A dict that computes missing entries, so ``map(memo.__getitem__, cells)``
-    converts a column at C speed when it has few distinct values."""
-
-    def __init__(self, compute: Callable[[Any], Any]) -> None:
-        super().__init__()
-        self._compute = compute
-
-    def __missing__(self, key: Any) -> Any:
-        value = self._compute(key)
-        self[key] = value
-        return value
-
-
-def _memo_map(compute: Callable[[Any], Any], cells: Sequence[Any]) -> list[Any]:
-    memo = _Memo(compute)
-    try:
-        return list(map(memo.__getitem__, cells))
-    except TypeError:  # an unhashable cell (a list from JSON, say)
-        return [compute(cell) for cell in cells]
-
-
-def _fmt(value: Any) -> str:
-    """A number for a message: no ``.0`` on whole numbers, no float noise."""
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return f"{value:.10g}"
-    return str(value)
-
-
-# ---------------------------------------------------------------------------
-# header resolution
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Target:
-    """What a source column feeds: a field's values or its evidence notes."""
-
-    name: str
-    evidence: bool = False
-
-
-class _HeaderIndex:
-    """Normalised header texts of a schema, for matching source headers."""
-
-    def __init__(self, fields: Sequence[FieldSpec]) -> None:
-        self.exact: dict[str, _Target] = {}
-        self.base: dict[str, _Target] = {}  # known headers with their own unit removed
-        for spec in fields:
-            for header in spec.headers():
-                self._add(header, _Target(spec.name))
-        for spec in fields:  # after all fields, so a field header always wins
-            for header in spec.evidence_headers():
-                self._add(header, _Target(spec.name, evidence=True))
-
-    def _add(self, header: str, target: _Target) -> None:
-        norm = normalize_header(header)
-        if not norm:
-            return
-        self.exact.setdefault(norm, target)
-        base, unit = split_unit(norm)
-        if unit is not None:
-            self.base.setdefault(base, target)
-
-    def match(self, norm: str) -> _Target | None:
-        """The field a normalised source header names, ignoring a unit suffix."""
-        found = self.exact.get(norm) or self.base.get(norm)
-        if found is not None:
-            return found
-        base, unit = split_unit(norm)
-        if unit is None:
-            return None
-        found = self.exact.get(base) or self.base.get(base)
-        if found is not None and not found.evidence and "佐证" in unit:
-            # "在校生数（佐证说明）": a note on the field, not the field itself.
-            return _Target(found.name, evidence=True)
-        return found
 
 
 # ---------------------------------------------------------------------------
@@ -471,8 +75,8 @@ class _Column:
 def _shown(spec: FieldSpec, value: float) -> str:
     """A parsed value as a person would write it: percents as "95%"."""
     if spec.type is FieldType.PERCENT:
-        return f"{_fmt(round(value * 100, 10))}%"
-    return _fmt(value)
+        return f"{format_cell(round(value * 100, 10))}%"
+    return format_cell(value)
 
 
 def _range_text(spec: FieldSpec, lang: str) -> str:
@@ -562,15 +166,15 @@ class _Validator:
         header that merely looks right; two columns that both match a field
         on their own are an error, since guessing could pick the wrong one.
         """
-        index = _HeaderIndex(self.schema.fields)
+        index = HeaderIndex(self.schema.fields)
         by_name = self.schema.by_name()
         mapped = {normalize_header(k): v for k, v in self.mapping.items()}
         fields: dict[str, _Column] = {}
         notes: dict[str, _Column] = {}
-        by_mapping: set[_Target] = set()
+        by_mapping: set[Target] = set()
         settled: set[int] = set()  # columns used, ignored on purpose, or already reported
 
-        def take(target: _Target, column: _Column, explicit: bool) -> None:
+        def take(target: Target, column: _Column, explicit: bool) -> None:
             settled.add(column.index)
             into = notes if target.evidence else fields
             other = into.get(target.name)
@@ -697,17 +301,17 @@ class _Validator:
 
     def numbers(self, spec: FieldSpec, column: _Column, cells: Sequence[Any]) -> np.ndarray:
         percent = spec.type is FieldType.PERCENT
-        values = _fast_floats(cells)
+        values = fast_floats(cells)
         if values is not None:
             missing = np.isnan(values)
             signed = None
         else:
-            parsed = [_parse_number(cell, percent) for cell in cells]
+            parsed = [parse_number(cell, percent) for cell in cells]
             status = np.fromiter((p[0] for p in parsed), dtype=np.int8, count=self.n)
             values = np.fromiter((p[1] for p in parsed), dtype=np.float64, count=self.n)
             signed = np.fromiter((p[2] for p in parsed), dtype=bool, count=self.n)
-            missing = status == _MISSING
-            for i in np.flatnonzero(status == _BAD).tolist():
+            missing = status == MISSING
+            for i in np.flatnonzero(status == BAD).tolist():
                 if percent:
                     hint_zh = "请填写数字，比例可写作 95% 或 0.95"
                     hint_en = "write a number; a share as 95% or 0.95"
@@ -733,13 +337,13 @@ class _Validator:
             if signed is not None:
                 plain &= ~signed
             for i in np.flatnonzero(plain).tolist():
-                shown = _fmt(values[i])
+                shown = format_cell(values[i])
                 self.issue(
                     "percent_scale",
                     f"“{spec.label}”是比例，值 {shown} 大于 1。如果指 {shown}%，请写作“{shown}%”"
-                    f"或 {_fmt(values[i] / 100)}。",
+                    f"或 {format_cell(values[i] / 100)}。",
                     f"'{spec.label}' ({spec.name}) is a share, but {shown} is more than 1. If you "
-                    f"mean {shown}%, write '{shown}%' or {_fmt(values[i] / 100)}.",
+                    f"mean {shown}%, write '{shown}%' or {format_cell(values[i] / 100)}.",
                     row=i,
                     column=column.header,
                     col_index=column.index,
@@ -747,7 +351,7 @@ class _Validator:
                 )
             values[plain] = np.nan
         else:
-            factor = _unit_factor(spec, column.unit)
+            factor = unit_factor(spec, column.unit)
             if factor != 1.0:
                 values = values * factor
                 if factor == round(factor) and str(int(factor)).rstrip("0") == "1":
@@ -756,10 +360,10 @@ class _Validator:
                     values = np.round(values, 6)
                 self.issue(
                     "unit_converted",
-                    f"列“{column.header}”的单位为“{column.unit}”，数值已乘以 {_fmt(factor)} "
+                    f"列“{column.header}”的单位为“{column.unit}”，数值已乘以 {format_cell(factor)} "
                     f"换算为{spec.unit or ('元' if spec.type is FieldType.MONEY else '平方米')}。",
                     f"Column '{column.header}' is in '{column.unit}'; its values were multiplied "
-                    f"by {_fmt(factor)} to convert them to "
+                    f"by {format_cell(factor)} to convert them to "
                     f"{spec.unit or ('yuan' if spec.type is FieldType.MONEY else 'm²')}.",
                     column=column.header,
                     col_index=column.index,
@@ -813,7 +417,7 @@ class _Validator:
             )
 
     def yes_no(self, spec: FieldSpec, column: _Column, cells: Sequence[Any]) -> np.ndarray:
-        values = np.array(_memo_map(_yes_no, cells), dtype=np.float64)
+        values = np.array(memo_map(yes_no, cells), dtype=np.float64)
         wrong = values == -1.0
         for i in np.flatnonzero(wrong).tolist():
             self.issue(
@@ -840,12 +444,12 @@ class _Validator:
         def code(cell: Any) -> int:
             if cell is None:
                 return -1
-            text = normalize_text(_text(cell))
+            text = normalize_text(cell_text(cell))
             if not text or text in MISSING_MARKERS:
                 return -1
             return lookup.get(text, -2)
 
-        found = np.array(_memo_map(code, cells), dtype=np.int16)
+        found = np.array(memo_map(code, cells), dtype=np.int16)
         wrong = found == -2
         if wrong.any():
             allowed_zh = "、".join(f"{c.label}（{c.code}）" for c in spec.values)
@@ -853,8 +457,8 @@ class _Validator:
             for i in np.flatnonzero(wrong).tolist():
                 self.issue(
                     "unknown_category",
-                    f"“{spec.label}”的值“{_text(cells[i])}”不在允许的取值中。请改为以下之一：{allowed_zh}。",
-                    f"'{spec.label}' ({spec.name}): {_text(cells[i])!r} is not an allowed value. "
+                    f"“{spec.label}”的值“{cell_text(cells[i])}”不在允许的取值中。请改为以下之一：{allowed_zh}。",
+                    f"'{spec.label}' ({spec.name}): {cell_text(cells[i])!r} is not an allowed value. "
                     f"Use one of: {allowed_en}.",
                     row=i,
                     column=column.header,
@@ -869,7 +473,7 @@ class _Validator:
         try:
             out = list(map(str.strip, cells))  # the common case: every cell is text
         except TypeError:
-            out = [_text(cell) for cell in cells]
+            out = [cell_text(cell) for cell in cells]
         values = np.array(out, dtype=object) if out else np.empty(0, dtype=object)
         if spec is not None and not spec.optional and "" in out:
             self.missing(spec, column, values == "", cells)
@@ -945,7 +549,7 @@ class _Validator:
             for i in np.flatnonzero(valid & split[np.maximum(group, 0)]).tolist():
                 members.setdefault(int(group[i]), []).append(i)
             for rows in members.values():
-                shown = [(int(self.raw.row_numbers[r]), _fmt(cells[r])) for r in rows[:6]]
+                shown = [(int(self.raw.row_numbers[r]), format_cell(cells[r])) for r in rows[:6]]
                 listing_zh = "；".join(f"第 {number} 行：{text}" for number, text in shown)
                 listing_en = "; ".join(f"row {number}: {text}" for number, text in shown)
                 school = codes[rows[0]]
@@ -997,7 +601,7 @@ class _Validator:
             i, earlier = int(rows[p]), int(rows[first[p]])
             shown = tuple(cells_of[name][i] for name in key)
             value: Any = shown[0] if len(shown) == 1 else shown
-            text = " / ".join(_text(v) for v in shown)
+            text = " / ".join(cell_text(v) for v in shown)
             before = self.raw.row_numbers[earlier]
             here = self.raw.row_numbers[i]
             self.issue(
@@ -1134,3 +738,4 @@ def validate_sheet(
         )
         issues = check.issues()
     return table, issues
+

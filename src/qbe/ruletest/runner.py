@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..compiler import build_frame, compile_model
+from ..data.headers import HeaderIndex, normalize_header
 from ..data.schema import TableSchema
 from ..data.table import DataIssue, RawSheet
-from ..data.validate import _HeaderIndex, normalize_header, validate_sheet
+from ..data.validate import validate_sheet
 from ..diagnostics import Diagnostic, Span
 from ..errors import UsageError
 from ..pipeline import choose_year, evaluate, stage_issues
@@ -120,7 +121,7 @@ def _name_diag(tf: TestFile, line: int, col: int, zh: str, en: str, known: list[
 # ---------------------------------------------------------------------------- rows → tables
 
 
-def _merge(defaults: Row | None, row: Row, index: _HeaderIndex) -> dict[Any, tuple[str, Any]]:
+def _merge(defaults: Row | None, row: Row, index: HeaderIndex) -> dict[Any, tuple[str, Any]]:
     """Header → value of one row over the defaults; a row's 在校生数 replaces the defaults' students."""
     out: dict[Any, tuple[str, Any]] = {}
     for src in ([defaults] if defaults else []) + [row]:
@@ -133,7 +134,7 @@ def _merge(defaults: Row | None, row: Row, index: _HeaderIndex) -> dict[Any, tup
 
 
 def _sheet(tf: TestFile, rows: list[Row], defaults: Row | None, schema: TableSchema) -> RawSheet:
-    index = _HeaderIndex(schema.fields)
+    index = HeaderIndex(schema.fields)
     if not rows and defaults is not None:
         rows = [Row({}, defaults.line)]
     merged = [_merge(defaults, r, index) for r in rows]
