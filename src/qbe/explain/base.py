@@ -1,17 +1,7 @@
-"""``qbe explain``: every verdict for one school or county, as a plain-language trace.
+"""The common part of every trace: words, lookups, formulas with their numbers, one judged item.
 
-For each item the trace shows its label and id, the formula as written with
-the actual numbers substituted, the requirement for the stage and its source
-clause, the percentage of the requirement, the status in words, the
-exemptions or tolerances that applied, the rule that decided and, for an
-unmet indicator or a CV over its limit, what would meet it (the 整改清单
-entry, :mod:`qbe.results.remedy`). :func:`shortfall_traces` gives the same
-text for the HTML and Word reports, reading only the schools it explains.
-
-The verdicts are the fast evaluation's (:class:`~qbe.results.assemble.Evaluation`);
-the numbers inside a formula come from the exact row-by-row evaluator
-(:mod:`qbe.interpreter`). Where the two disagree both are printed: that is a
-bug in one of them.
+The verdicts are the fast evaluation's; the numbers substituted into a formula come from the exact
+row-by-row evaluator (:mod:`qbe.interpreter`), built only for the rows being traced.
 """
 
 from __future__ import annotations
@@ -23,14 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from .data.schema import STAGES, FieldType
-from .errors import UsageError
-from .interpreter import Entity, Oracle, from_tables
-from .language import ast
-from .results.assemble import _check_at
-from .results.findings import num, pct_floor
-from .status import Status
-from .versions import text_of
+from ..data.schema import STAGES, FieldType
+from ..errors import UsageError
+from ..interpreter import Entity, Oracle, from_tables
+from ..language import ast
+from ..results.findings import num, pct_floor
+from ..status import Status
+from ..versions import text_of
 
 OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠"}
 STATUS_EN = {
@@ -45,67 +34,6 @@ STATUS_BY_KEY = {s.key: s for s in Status}
 MARK = {Status.MET: "✓", Status.TOLERATED: "✓", Status.NOT_MET: "✗", Status.NOT_APPLICABLE: "–", Status.EXEMPT: "–"}
 AGGREGATES = {"sum", "mean", "count", "share", "cv", "wmean"}
 PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
-
-
-def explain(
-    standard: str,
-    data: str,
-    county_data: str | None = None,
-    school: str | None = None,
-    county: str | None = None,
-    indicator: str | None = None,
-    year: int | None = None,
-    lang: str = "zh",
-    reg=None,
-) -> str:
-    """The trace for ``school`` (name or code) or ``county`` (code or name) as text."""
-    from .compiler import compile_model
-    from .pipeline import choose_year, evaluate, load_model, load_table, stage_issues
-    from .plugins import registry
-
-    if not school and not county:
-        raise UsageError("请用 --school（学校名称或代码）或 --county（区县代码）指定要解释的对象",
-                         "name what to explain: --school (a school's name or code) or --county (a county code)")
-    reg = reg or registry()
-    model = load_model(standard, reg)
-    rows, issues = load_table(data, model.row_schema(), ("school_code", "stage"), reg)
-    counties = None
-    if county_data:
-        counties, c_issues = load_table(county_data, model.county_schema(), ("county_code",), reg)
-        issues = issues + c_issues
-    issues = issues + stage_issues(model, rows)
-    year = choose_year(model, year, rows)
-    plan = compile_model(model, year)
-    ev = evaluate(model, rows, counties, issues, plan)
-    if indicator is not None and indicator not in model.decls:
-        raise UsageError(
-            f"标准 {model.id} 中没有指标“{indicator}”{_close(indicator, list(model.decls), 'zh')}",
-            f"standard {model.id} has no item '{indicator}'{_close(indicator, list(model.decls), 'en')}",
-        )
-    return trace_text(ev, lang, school=school, county=county, only=indicator)
-
-
-def trace_text(ev, lang: str = "zh", school: str | None = None, county: str | None = None,
-               only: str | None = None) -> str:
-    """The trace of ``school`` (name or code, within ``county`` if given) or of ``county``, for an evaluation.
-
-    The school or county is looked up first; the exact evaluator then reads
-    only its rows (every stage of the school, or every row of the county), so
-    one explanation costs the same on a national dataset as on one county.
-    """
-    finder = Explainer(ev, lang, subset=[])
-    out: list[str] = [finder.heading()]
-    county_idx = finder.find_county(county) if county else None
-    if school:
-        groups = finder.find_school(school, county_idx)
-        ex = Explainer(ev, lang, only=only, subset=[i for g in groups for i in g])
-        for g in groups:
-            out += ex.school(g)
-    else:
-        assert county_idx is not None
-        rows = np.nonzero(ev.frame.row_county == county_idx)[0].tolist()
-        out += Explainer(ev, lang, only=only, subset=rows).county(county_idx)
-    return "\n".join(out).rstrip() + "\n"
 
 
 def _close(query: str, choices: list[str], lang: str) -> str:
@@ -131,7 +59,9 @@ def _same(a: Any, b: Any) -> bool:
 
 
 @dataclass
-class Explainer:
+class TraceBase:
+    """What every trace needs: the evaluation, words, lookups, numbers and one judged item."""
+
     ev: Any
     lang: str = "zh"
     only: str | None = None
@@ -142,18 +72,6 @@ class Explainer:
     def row_ent(self, i: int) -> Entity:
         """The exact evaluator's entity for input row ``i``."""
         return self.oracle.row_entity(i if self._local is None else self._local[i])
-
-    def shortfall(self, i: int, name: str) -> list[str]:
-        """The trace of indicator ``name`` on row ``i``: formula with numbers, requirement and clause,
-        tolerance or exemption, the rule that decided, and the amount that would meet it."""
-        r = self.ev.row(i)
-        d = self.m.decls[name]
-        res = r["indicators"][name]
-        out = self.judged(d, self.row_ent(i), res, r["stage"], indent="")
-        out += self.tolerance_lines(d, i, r, res)
-        for rule in self.ev.decl(name).tolerated_by:
-            out += self.rule_lines(self.m.decls[rule], i, r)
-        return out
 
     def __post_init__(self) -> None:
         self.c = "：" if self.lang == "zh" else ": "
@@ -438,7 +356,7 @@ class Explainer:
 
     def remedy_words(self, remedy: dict) -> str:
         """The amount that would meet the requirement, or why none can be stated."""
-        from .default_plugins.writers.wording import remedy_en, remedy_zh
+        from ..default_plugins.writers.wording import remedy_en, remedy_zh
 
         if remedy.get("input") is None or remedy.get("amount") is None:
             return self.t("无法直接推算（公式不是单一输入的线性式，或须减少某项输入）",
@@ -534,251 +452,6 @@ class Explainer:
             out.append(f"{pad}  - {who}{extra}{self.c}{self.status_word(s)}")
         return out
 
-    # ------------------------------------------------------------------ a school
-    def school(self, rows_idx: list[int]) -> list[str]:
-        fr, ev, m = self.fr, self.ev, self.m
-        i0 = rows_idx[0]
-        c = int(fr.row_county[i0])
-        cname = self.county_names()[c] or ""
-        code = fr.county_codes[c]
-        out = ["", f"═ {self.names[i0] or self.codes[i0]}（{self.codes[i0]}） · {cname}（{code}）" if self.lang == "zh"
-               else f"═ {self.names[i0] or self.codes[i0]} ({self.codes[i0]}) · {cname} ({code})"]
-        for i in rows_idx:
-            r = ev.row(i)
-            line_no = int(fr.rows.row_numbers[i])
-            head = self.t(f"── {self.where(i)} · 数据第 {line_no} 行", f"── {self.where(i)} · data row {line_no}")
-            if r["students"] is not None:
-                head += self.t(f" · 在校生 {self.fmt(r['students'])} 人", f" · {self.fmt(r['students'])} students")
-            out += ["", head]
-            for iss in ev.issues:
-                if iss.row == line_no and iss.source == fr.rows.source:
-                    out.append(f"  ⚠ {iss.render(self.lang)}")
-            stage_code = r["stage"]
-            ent = self.row_ent(i)
-            for d in m.indicators():
-                if not self.wanted(d.name):
-                    continue
-                res = r["indicators"][d.name]
-                out += self.judged(d, ent, res, stage_code)
-                out += self.tolerance_lines(d, i, r, res)
-                self.check_oracle(d, ent, res, out)
-            for d in m.decls.values():
-                if d.kind == "rule" and self.wanted(d.name):
-                    out += self.rule_lines(d, i, r)
-            for d in m.decls.values():
-                if d.kind == "check" and d.entity == "row" and self.wanted(d.name):
-                    out += self.judged(d, ent, r["checks"][d.name], stage_code)
-        j = int(fr.row_school[i0])
-        school_checks = [d for d in m.decls.values() if d.kind == "check" and d.entity == "school" and self.wanted(d.name)]
-        if school_checks:
-            out += ["", self.t("── 全校（各学段合计）", "── the whole school (all stages)")]
-            ent = self.oracle.school_entity((str(fr.rows.columns["county_code"][i0]), self.codes[i0]))
-            for d in school_checks:
-                res = _check_at(d, ev._check_arrays(d, "school"), j)
-                out += self.judged(d, ent, res, None)
-        return out
-
-    def check_oracle(self, d: ast.Decl, ent: Entity, res: dict, out: list[str]) -> None:
-        want = self.safe(self.oracle.decl, d.name, ent)
-        if want and int(want["final"]) != int(STATUS_BY_KEY[res["status"]]):
-            out.append("    ⚠ " + self.t(f"逐行核算结论为 {self.status_word(want['final'])}，与快速计算不一致（程序缺陷）",
-                                          f"the exact evaluator says {self.status_word(want['final'])} (a bug)"))
-
-    def tolerance_lines(self, d: ast.Decl, i: int, r: dict, res: dict) -> list[str]:
-        if res["status"] != "tolerated" or res.get("reason"):
-            return []
-        out = []
-        for rname in self.ev.decl(d.name).tolerated_by:
-            rule = self.m.decls[rname]
-            at = next((x for x in _walk(rule.when) if isinstance(x, ast.AtLeast)), None) if rule.when else None
-            if at is None:
-                continue
-            others = [n.name for n in at.names if n.name != d.name]
-            ok = [n for n in others if r["indicators"].get(n, {}).get("status") in ("met", "exempt", "not_applicable")]
-            names = "、".join(self.m.decls[n].label for n in ok) if self.lang == "zh" else ", ".join(ok)
-            tol = self.fmt(at.tolerance, True) if at.tolerance is not None else ""
-            p = pct_floor(res["ratio"]) if res.get("ratio") is not None else None
-            out.append(self.t(
-                f"    由规则 {self.label(rule)} 容许：{len(at.names)} 项中至少 {at.k} 项须达到要求，"
-                f"其余 {len(ok)} 项均已达到（{names}）；本项为要求的 {p}%，不低于 {tol}",
-                f"    tolerated by the rule {self.label(rule)}: at least {at.k} of {len(at.names)} must be met; "
-                f"the other {len(ok)} are met ({names}); this one is at {p}%, not below {tol}",
-            ))
-        return out
-
-    def rule_lines(self, d: ast.Decl, i: int, r: dict) -> list[str]:
-        status = STATUS_BY_KEY[r["rules"][d.name]]
-        out = [f"  ▶ {self.t('规则', 'rule')} {self.label(d)}"]
-        if self.source(d):
-            out.append(f"    {self.t('依据', 'source')}{self.c}{self.source(d)}")
-        at = d.when if isinstance(d.when, ast.AtLeast) else None
-        if at is not None:
-            raw = {}
-            for ind in self.ev.row_columns()["indicators"]:
-                raw[ind["name"]] = Status(int(ind["raw"][i]))
-            counted = [n.name for n in at.names if raw.get(n.name) in (Status.MET, Status.TOLERATED, Status.EXEMPT,
-                                                                          Status.NOT_APPLICABLE)]
-            short = [n.name for n in at.names if raw.get(n.name) == Status.NOT_MET]
-            out.append(self.t(f"    {len(at.names)} 项中 {len(counted)} 项达到要求（至少须 {at.k} 项）",
-                              f"    {len(counted)} of {len(at.names)} met (at least {at.k} required)"))
-            if at.tolerance is not None:
-                tol = self.fmt(at.tolerance, True)
-                for n in short:
-                    res = r["indicators"][n]
-                    p = pct_floor(res["ratio"]) if res.get("ratio") is not None else None
-                    ok = res.get("ratio") is not None and res["ratio"] + 1e-12 >= at.tolerance
-                    out.append(self.t(f"    未达到要求：{self.m.decls[n].label}（{n}）为要求的 {p}%，{'不低于' if ok else '低于'} {tol}",
-                                      f"    below the requirement: {n} at {p}%, {'not below' if ok else 'below'} {tol}"))
-        elif d.when is not None:
-            ent = self.row_ent(i)
-            out.append(f"    {self.t('条件', 'condition')}{self.c}{text_of(self.m, d.when)}")
-            out.append(f"    {self.t('代入', 'with the data')}{self.c}{self.sub(d.when, ent, True)}")
-        out.append(f"    {self.t('结论', 'status')}{self.c}{self.status_word(status)}")
-        return out
-
-    # ------------------------------------------------------------------ a county
-    def county_dicts(self) -> list[dict]:
-        if self._counties is None:
-            self._counties = self.ev._counties()
-        return self._counties
-
-    def county(self, c: int) -> list[str]:
-        m = self.m
-        cd = self.county_dicts()[c]
-        code = cd["county_code"]
-        ent = self.oracle.county_entity(code)
-        name = cd["county_name"] or code
-        head = f"═ {name}（{code}）" if self.lang == "zh" else f"═ {name} ({code})"
-        out = ["", head]
-        if not cd["in_county_table"]:
-            out.append("  ⚠ " + self.t("县级数据表中没有此区县，县级项目未评估", "not in the county table: county items are not assessed"))
-        parts = list(m.parts) + [None]
-        for p in parts:
-            decls = [d for d in m.decls.values() if (d.part.name if d.part else None) == p
-                     and d.kind not in ("verdict",) and self.wanted(d.name)]
-            if p is None:
-                decls = [d for d in decls if d.kind in ("item", "aggregate")]
-            if not decls:
-                continue
-            if p is not None:
-                out += ["", f"── {m.parts[p]}（{p}）：{self.status_word(STATUS_BY_KEY[cd['parts'][p]])}" if self.lang == "zh"
-                        else f"── {m.parts[p]} ({p}): {self.status_word(STATUS_BY_KEY[cd['parts'][p]])}"]
-            else:
-                out += ["", self.t("── 其他项目", "── other items")]
-            for d in decls:
-                if d.kind == "item":
-                    out += self.judged(d, ent, cd["items"][d.name], None)
-                    for f, note in cd["items"][d.name].get("evidence", {}).items():
-                        out.append(f"    {self.t('佐证', 'evidence')}（{f}）：{note}")
-                elif d.kind == "balance":
-                    out += self.balance_lines(d, cd)
-                elif d.kind == "aggregate":
-                    for stage, res in cd["aggregates"][d.name].items():
-                        sent = ent if stage == "all" else self.oracle.cs_entity(code, _stage_index(stage))
-                        out += self.judged(d, sent, res, None if stage == "all" else stage)
-                else:
-                    out += self.members_summary(d, c, "  ", "■ ")
-        for d in m.of_kind("verdict"):
-            if self.wanted(d.name) or self.only is None:
-                out += self.verdict_lines(d, cd, ent)
-        return out
-
-    def balance_lines(self, d: ast.Decl, cd: dict) -> list[str]:
-        out = [f"  ■ {self.label(d)}"]
-        if self.source(d):
-            out.append(f"    {self.t('依据', 'source')}{self.c}{self.source(d)}")
-        if d.weight is not None:
-            out.append(f"    {self.t('按', 'weighted by')} {d.weight.name}{self.t(' 加权', '')}")
-        for stage, per in cd["balance"].items():
-            label = self.stage_label.get(stage, stage) if self.lang == "zh" else stage
-            out.append(f"    {label}{self.c}")
-            for ind, b in per.items():
-                dd = self.m.decls.get(ind)
-                name = dd.label if dd is not None and self.lang == "zh" else ind
-                lim = f" {OPS['<=']} {self.fmt(b['limit'])}" if b["limit"] is not None else ""
-                out.append(self.t(
-                    f"      {name}{self.c}差异系数 {self.fmt(b['cv'])}{lim}（均值 {self.fmt(b['mean'])}，{b['schools']} 所学校）"
-                    f"→ {self.status_word(STATUS_BY_KEY[b['status']])}",
-                    f"      {name}: CV {self.fmt(b['cv'])}{lim} (mean {self.fmt(b['mean'])}, {b['schools']} schools) "
-                    f"→ {self.status_word(STATUS_BY_KEY[b['status']])}",
-                ))
-                if b.get("remedy"):
-                    from .default_plugins.writers.wording import cv_remedy_en, cv_remedy_zh
-
-                    words = cv_remedy_zh(self.m, stage, ind, b) if self.lang == "zh" else cv_remedy_en(self.m, stage, ind, b)
-                    out.append(f"        {self.t('整改', 'to meet it')}{self.c}{words}")
-            comp = cd["composite_cv"].get(stage)
-            if comp is not None and d.composite:
-                out.append(f"      {d.composite}{self.c}{self.fmt(comp)}")
-        return out
-
-    def verdict_lines(self, d: ast.Decl, cd: dict, ent: Entity) -> list[str]:
-        status = STATUS_BY_KEY[cd["verdicts"][d.name]]
-        out = ["", f"── {self.t('结论', 'verdict')} {self.label(d)}{self.c}{self.status_word(status)}"]
-        if self.source(d):
-            out.append(f"    {self.t('依据', 'source')}{self.c}{self.source(d)}")
-        if d.when is None:
-            return out
-        out.append(f"    {self.t('条件', 'condition')}{self.c}{text_of(self.m, d.when)}")
-        terms = _flat(d.when) if isinstance(d.when, ast.Logic) and d.when.op == "and" else [d.when]
-        deciding = []
-        for term in terms:
-            s = self.term_status(term, cd, ent)
-            out.append(f"    - {text_of(self.m, term)}{self.c}{self.status_word(s) if s is not None else '—'}")
-            if s is not None and not s.ok:
-                deciding.append(term)
-                out += [f"        {x}" for x in self.term_culprits(term, cd)]
-        want = self.safe(self.oracle.decl, d.name, ent)
-        if want and int(want["final"]) != int(status):
-            out.append("    ⚠ " + self.t(f"逐行核算结论为 {self.status_word(want['final'])}，与快速计算不一致（程序缺陷）",
-                                          f"the exact evaluator says {self.status_word(want['final'])} (a bug)"))
-        if deciding:
-            out.append(self.t(f"    决定结论的是：{'；'.join(text_of(self.m, t) for t in deciding)}",
-                              f"    decided by: {'; '.join(text_of(self.m, t) for t in deciding)}"))
-        else:
-            out.append(self.t("    各条件均满足", "    every condition holds"))
-        return out
-
-    def term_status(self, term: ast.Expr, cd: dict, ent: Entity) -> Status | None:
-        if isinstance(term, ast.QuantifiedPart) and term.part.name in cd["parts"]:
-            return STATUS_BY_KEY[cd["parts"][term.part.name]]
-        if isinstance(term, ast.Name) and term.name in cd["items"]:
-            return STATUS_BY_KEY[cd["items"][term.name]["status"]]
-        if isinstance(term, ast.QuantifiedRows) and isinstance(term.operand, ast.Name) and term.quantifier == "all":
-            name = term.operand.name
-            if name in self.m.decls and self.ev.decl(name).level in ("row", "school"):
-                o = self.ev.decl(name)
-                st = self.ev.arr(o.final, o.level)[self.fr.codes(o.level, "county") == self.find_county(cd["county_code"])]
-                from .compiler import kernels as k
-
-                return Status(int(k.and_(np.full(1, int(Status.NOT_APPLICABLE), dtype=np.int8),
-                                         k.group_status(st, np.zeros(len(st), dtype=np.int64), 1, "all"))[0]))
-        s = self.safe(self.oracle.st, term, ent)
-        return Status(int(s)) if s is not None else None
-
-    def term_culprits(self, term: ast.Expr, cd: dict) -> list[str]:
-        out = []
-        if isinstance(term, ast.QuantifiedPart):
-            for d in self.m.decls.values():
-                if d.part is None or d.part.name != term.part.name:
-                    continue
-                if d.kind == "item":
-                    s = STATUS_BY_KEY[cd["items"][d.name]["status"]]
-                    if not s.ok:
-                        out.append(f"{self.label(d)}{self.c}{self.status_word(s)}")
-                elif d.kind == "balance":
-                    for stage, per in cd["balance"].items():
-                        for ind, b in per.items():
-                            s = STATUS_BY_KEY[b["status"]]
-                            if not s.ok:
-                                out.append(f"{d.name} {stage} {ind}{self.c}{self.status_word(s)}")
-        elif isinstance(term, ast.QuantifiedRows) and isinstance(term.operand, ast.Name):
-            d = self.m.decls.get(term.operand.name)
-            if d is not None:
-                c = self.find_county(cd["county_code"])
-                out += [x.strip() for x in self.members_summary(d, c, "")[1:]]
-        return out
-
 
 def _take(t, idx: np.ndarray):
     """The rows ``idx`` of a validated table, as a table of their own."""
@@ -787,21 +460,6 @@ def _take(t, idx: np.ndarray):
     bad = t.bad_rows[idx] if len(t.bad_rows) == t.n else t.bad_rows
     return replace(t, n=len(idx), columns={k: v[idx] for k, v in t.columns.items()}, row_numbers=t.row_numbers[idx],
                    bad_rows=bad, evidence={k: v[idx] for k, v in t.evidence.items()})
-
-
-def shortfall_traces(ev, wanted: list[tuple[int, str]], lang: str = "zh") -> dict[tuple[int, str], str]:
-    """Traces of the given (row, indicator) shortfalls, as the reports show them next to each.
-
-    The exact evaluator reads only the schools involved (every stage row of
-    each), so the cost follows the number of traces, not the size of the data.
-    """
-    if not wanted:
-        return {}
-    fr = ev.frame
-    schools = np.unique(fr.row_school[np.asarray([i for i, _ in wanted], dtype=np.int64)])
-    rows = np.nonzero(np.isin(fr.row_school, schools))[0].tolist()
-    ex = Explainer(ev, lang, subset=rows)
-    return {(i, name): "\n".join(ex.shortfall(i, name)) for i, name in wanted}
 
 
 def _op_of(d: ast.Decl) -> str | None:
@@ -839,6 +497,3 @@ def _walk(e: Any):
 
 def _names(e: ast.Expr) -> list[str]:
     return [x.name for x in _walk(e) if isinstance(x, ast.Name)]
-
-
-__all__ = ["explain", "Explainer"]
