@@ -8,7 +8,6 @@ with the data errors that kept it from being assessed.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from .schema import SCHEMA_VERSION
 STATUS_KEY = {int(s): s.key for s in Status}
 STAGE_KEYS = [s.code for s in STAGES]
 TYPE_KEYS = [t.code for t in SCHOOL_TYPES]
+_INF = float("inf")
 
 
 def _f(x: Any) -> float | None:
@@ -33,7 +33,7 @@ def _f(x: Any) -> float | None:
     if x is None:
         return None
     v = float(x)
-    if math.isnan(v) or math.isinf(v):
+    if v != v or v == _INF or v == -_INF:
         return None
     return float(f"{v:.12g}")
 
@@ -70,7 +70,20 @@ def _nn(v) -> float | None:
     return None if v != v else v
 
 
-_INF = float("inf")
+def _floats(a: Any) -> list:
+    """:func:`_nn` of every element, with one ``tolist`` instead of a numpy scalar per element."""
+    a = np.asarray(a, dtype=np.float64)
+    missing = np.isnan(a)
+    if not missing.any():
+        return a.tolist()
+    out = a.astype(object)
+    out[missing] = None
+    return out.tolist()
+
+
+def _pick(values: Any, idx: list[int]) -> list:
+    """``values[i]`` for each ``i`` of ``idx`` (a list or an object array alike), as a list."""
+    return [values[i] for i in idx]
 
 
 @dataclass
@@ -155,20 +168,23 @@ class Evaluation:
         m, fr = self.model, self.frame
         std = m.standard
         issues_by_row: dict[int, list[dict]] = {}
-        row_index = {int(r): i for i, r in enumerate(fr.rows.row_numbers)} if fr.n else {}
+        row_index: dict[int, int] | None = None  # input row number → index, made only if an issue names a row
         errors, warnings = [], []
         for iss in self.issues:
             d = _issue(iss)
             (errors if iss.severity == "error" else warnings).append(d)
-            if iss.row is not None and iss.source == fr.rows.source and iss.row in row_index:
-                issues_by_row.setdefault(row_index[iss.row], []).append(d)
+            if iss.row is not None and iss.source == fr.rows.source and fr.n:
+                if row_index is None:
+                    row_index = {r: i for i, r in enumerate(fr.rows.row_numbers.tolist())}
+                if iss.row in row_index:
+                    issues_by_row.setdefault(row_index[iss.row], []).append(d)
         self.issues_by_row = issues_by_row
         schools = self._rows(issues_by_row) if include_rows else []
         school_checks = self._schools() if include_rows else self._schools(only_notable=True)
-        self._rows_by_county: dict[str, list[dict]] = {}
-        for i in self.notable_rows().tolist():
-            r = self.row(i, issues_by_row.get(i))
-            self._rows_by_county.setdefault(r["county_code"], []).append(r)
+        # the notable rows' objects are made when a writer asks for them (notable_by_county):
+        # findings are worded from the columns, and a JSON report never shows those objects
+        self._rows_by_county: dict[str, list[dict]] | None = None
+        self.__dict__.pop("_row_findings", None)
         self._schools_by_county: dict[str, list[dict]] = {}
         for sc in school_checks:
             self._schools_by_county.setdefault(sc["county_code"], []).append(sc)
@@ -303,6 +319,83 @@ class Evaluation:
             "errors": errors or [],
         }
 
+    def rows_at(self, idx: Any, issues_by_row: dict[int, list[dict]] | None = None) -> list[dict]:
+        """:meth:`row` of each input row in ``idx``, in that order, built a column at a time.
+
+        Same objects as ``[self.row(i, issues_by_row.get(i)) for i in idx]``: every column is
+        taken for the chosen rows with one gather and one ``tolist``, so no numpy scalar is
+        touched per row (that was most of the cost at tens of thousands of rows).
+        """
+        rc = self.row_columns()
+        ix = np.asarray(idx, dtype=np.intp).reshape(-1)
+        il = ix.tolist()
+        inds = []
+        for ind in rc["indicators"]:
+            rem = ind.get("remedy")
+            reason = ind["reason"]
+            inds.append(
+                (
+                    ind["name"],
+                    np.asarray(ind["final"])[ix].astype(np.int64).tolist(),
+                    np.asarray(ind["raw"])[ix].astype(np.int64).tolist(),
+                    _floats(np.asarray(ind["value"])[ix]),
+                    _floats(np.asarray(ind["required"])[ix]),
+                    _floats(np.asarray(ind["ratio"])[ix]),
+                    ind["tolerated_by"],
+                    _pick(reason, il) if reason is not None else None,
+                    rem["input"] if rem is not None else None,
+                    _floats(np.asarray(rem["amount"])[ix]) if rem is not None else None,
+                )
+            )
+        rule_status = np.asarray(rc["rule_status"])[ix].astype(np.int64).tolist()
+        rules = [(r, np.asarray(v)[ix].astype(np.int64).tolist()) for r, v in rc["rules"].items()]
+        checks = [(d.name, self._checks_at(d, a, il)) for d, a in rc["checks"]]
+        rownum, county = _pick(rc["row"], il), _pick(rc["county_code"], il)
+        school, name = _pick(rc["school_code"], il), _pick(rc["school_name"], il)
+        stype, stage = _pick(rc["school_type"], il), _pick(rc["stage"], il)
+        students = _floats(np.asarray(rc["students"])[ix])
+        by_row = issues_by_row or {}
+        out = []
+        for j, i in enumerate(il):
+            indicators = {}
+            for key, fin, raw, value, req, ratio, tol, why, rin, amount in inds:
+                s, r = fin[j], raw[j]
+                res = {
+                    "value": value[j],
+                    "required": req[j],
+                    "ratio": ratio[j],
+                    "met": None if r in (6, 5, 4) else r == 1,
+                    "status": STATUS_KEY[s],
+                }
+                w = why[j] if why is not None else None
+                if s == 3 and w is None:
+                    res["tolerated_by"] = tol
+                if w is not None:
+                    res["reason"] = w
+                if s == 2 and amount is not None:
+                    a = amount[j]
+                    res["remedy"] = {"input": rin if a is not None else None, "amount": a}
+                indicators[key] = res
+            rs = rule_status[j]
+            out.append(
+                {
+                    "row": int(rownum[j]),
+                    "county_code": county[j],
+                    "school_code": school[j],
+                    "school_name": name[j],
+                    "school_type": stype[j],
+                    "stage": stage[j],
+                    "students": students[j],
+                    "indicators": indicators,
+                    "pass": None if rs in (6, 5, 4) else rs == 1,
+                    "status": STATUS_KEY[rs],
+                    "rules": {r: STATUS_KEY[v[j]] for r, v in rules},
+                    "checks": {k: v[j] for k, v in checks},
+                    "errors": by_row.get(i) or [],
+                }
+            )
+        return out
+
     def _remedy(self, d: ast.Decl) -> dict | None:
         """What would meet indicator ``d`` on each row where it is not met (None: no such row).
 
@@ -374,11 +467,63 @@ class Evaluation:
         return np.nonzero(mask)[0]
 
     def notable_by_county(self, county_code: str) -> list[dict]:
-        """Report objects of the county's rows that have a shortfall (after :meth:`to_dict`)."""
-        return self._rows_by_county.get(county_code, [])
+        """Report objects of the county's rows that have a shortfall (after :meth:`to_dict`).
+
+        Made for every county on the first call, in one pass over the columns.
+        """
+        by_county = getattr(self, "_rows_by_county", None)
+        if by_county is None:
+            by_county = {}
+            for r in self.rows_at(self.notable_rows(), getattr(self, "issues_by_row", None)):
+                by_county.setdefault(r["county_code"], []).append(r)
+            self._rows_by_county = by_county
+        return by_county.get(county_code, [])
 
     def _rows(self, issues_by_row: dict[int, list[dict]]) -> list[dict]:
-        return [self.row(i, issues_by_row.get(i)) for i in range(self.frame.n)]
+        return self.rows_at(np.arange(self.frame.n), issues_by_row)
+
+    def _checks_at(self, d: ast.Decl, a: dict[str, Any], idx: list[int], full: bool = False) -> list[dict]:
+        """:func:`_check_at` of each entity in ``idx``, with the columns gathered once."""
+        ix = np.asarray(idx, dtype=np.intp)
+        status = _pick(a["status"], idx)
+        value = _floats(np.asarray(a["value"])[ix])
+        req = _floats(np.asarray(a["required"])[ix])
+        ratio = _floats(np.asarray(a["ratio"])[ix])
+        reason = _pick(a["reason"], idx) if a.get("reason") is not None else None
+        grade = _pick(a["grade"], idx) if a.get("grade") is not None else None
+        op = a["op"]
+        extra: dict[str, Any] = {}
+        if full:
+            extra["label"] = d.label
+            if d.part is not None:
+                extra["part"] = d.part.name
+            if d.source:
+                extra["source"] = d.source + (f" [{d.source_tag}]" if d.source_tag else "")
+        keys = STATUS_KEY
+        out = [{"value": v, "required": q, "ratio": r, "status": keys[s]} for v, q, r, s in zip(value, req, ratio, status)]
+        # the few entities with more to say, in key order: reason, grade, excess or shortfall
+        if grade is not None:
+            more: Any = range(len(out))
+        else:
+            chosen = {j for j, w in enumerate(reason) if w is not None} if reason is not None else set()
+            if op in ("max", "min"):
+                chosen.update(j for j, s in enumerate(status) if s == 2)
+            more = sorted(chosen)
+        for j in more:
+            o, s, v, q = out[j], status[j], value[j], req[j]
+            if reason is not None and reason[j] is not None:
+                o["reason"] = reason[j]
+            if grade is not None:
+                o["grade"] = grade[j]
+            if s == 2 and v is not None and q is not None:
+                if op == "max":
+                    o["excess"] = _f(v - q)
+                elif op == "min":
+                    o["shortfall"] = _f(q - v)
+        if extra:
+            for o in out:
+                o.update(extra)
+        return out
 
     def _check_arrays(self, d: ast.Decl, level: str) -> dict[str, list]:
         """A judged declaration's outputs at one level as cleaned columns, built once and shared
@@ -416,21 +561,23 @@ class Evaluation:
             for _, a in data:
                 bad |= np.asarray(a["status"]) == 2
             keep = np.nonzero(bad)[0].tolist()
+        keep = list(keep)
         cols = fr.rows.columns
-        first = fr.school_first
+        first = np.asarray(fr.school_first)[np.asarray(keep, dtype=np.intp)]
         county = cols["county_code"][first].tolist()
         school = cols["school_code"][first].tolist()
-        names = cols["school_name"][first].tolist() if "school_name" in cols else [None] * fr.n_school
-        stype = cols["school_type"][first].tolist() if "school_type" in cols else [-1] * fr.n_school
+        names = cols["school_name"][first].tolist() if "school_name" in cols else [None] * len(keep)
+        stype = cols["school_type"][first].tolist() if "school_type" in cols else [-1] * len(keep)
+        results = [(d.name, self._checks_at(d, a, keep)) for d, a in data]
         out = []
-        for j in keep:
+        for j in range(len(keep)):
             out.append(
                 {
                     "county_code": county[j],
                     "school_code": school[j],
                     "school_name": names[j] or None,
                     "school_type": TYPE_KEYS[stype[j]] if 0 <= stype[j] < len(TYPE_KEYS) else None,
-                    "checks": {d.name: _check_at(d, a, j) for d, a in data},
+                    "checks": {k: v[j] for k, v in results},
                 }
             )
         return out
@@ -445,9 +592,9 @@ class Evaluation:
             st = self.status(rule)
             for s in Status:
                 cnt = np.bincount(fr.row_county, weights=(st == int(s)).astype(float), minlength=nc)
-                for c in range(nc):
-                    if cnt[c]:
-                        res_counts[c][s.key] = int(cnt[c])
+                counts = cnt.tolist()
+                for c in np.flatnonzero(cnt).tolist():
+                    res_counts[c][s.key] = int(counts[c])
         rows_per = np.bincount(fr.row_county, minlength=nc) if fr.n else np.zeros(nc, dtype=int)
         # balance, stage → indicator → result, per county
         balance: list[dict] = [dict() for _ in range(nc)]
@@ -458,13 +605,14 @@ class Evaluation:
             cs_stage = fr.cs_stage.tolist()
             comp = self.arr(o.composite, "cs")
             # an exempt balance (declared or approved) shows as exempt, with its reason, in every indicator
-            exempt = np.asarray(self.arr(o.final, "cs")) == int(Status.EXEMPT)
+            exempt = (np.asarray(self.arr(o.final, "cs")) == int(Status.EXEMPT)).tolist()
             why = self.reasons(d.name, "cs")
             for ind, (cv_n, mean_n, lim_n, st_n, cnt_n) in o.balance.items():
                 fixes = self._balance_remedy(d, (cv_n, mean_n, lim_n, st_n, cnt_n))
                 cv = self.arr(cv_n, "cs").tolist()
                 mean = self.arr(mean_n, "cs").tolist()
                 lim = self.arr(lim_n, "cs").tolist() if lim_n is not None else [None] * fr.n_cs
+                lim_f = {v: _f(v) for v in set(lim)}  # a limit is shared by many groups: rounded once
                 st = self.arr(st_n, "cs").tolist()
                 cnt = self.arr(cnt_n, "cs").tolist()
                 for g in range(fr.n_cs):
@@ -473,7 +621,7 @@ class Evaluation:
                     sk = STAGE_KEYS[cs_stage[g]]
                     balance[cs_county[g]].setdefault(sk, {})[ind] = {
                         "cv": _f(cv[g]),
-                        "limit": _f(lim[g]),
+                        "limit": lim_f[lim[g]],
                         "met": None if st[g] in (6, 5, 4) else st[g] == 1,
                         "status": STATUS_KEY[st[g]],
                         "mean": _f(mean[g]),
@@ -490,42 +638,46 @@ class Evaluation:
                 for g in range(fr.n_cs):
                     if 0 <= cs_stage[g] < len(STAGE_KEYS):
                         composite[cs_county[g]][STAGE_KEYS[cs_stage[g]]] = _f(comp[g])
+        every = list(range(nc))
         items = [d for d in m.decls.values() if d.kind == "item"]
-        item_data = [(d, self._check_arrays(d, "county"), self._evidence(d)) for d in items]
-        inputs_of = {d.name: self._county_inputs(d) for d in items}
-        aggs = [d for d in m.decls.values() if d.kind == "aggregate"]
-        parts = {p: self._part_status(p) for p in m.parts}
+        item_data = []  # per item: its result per county, then its evidence and input columns
+        for d in items:
+            notes = [(f, [str(x) for x in v.tolist()]) for f, v in self._evidence(d).items() if v is not None]
+            item_data.append((d.name, self._checks_at(d, self._check_arrays(d, "county"), every, full=True),
+                              notes, list(self._county_inputs(d).items())))
+        aggs = [(d.name, self._aggregates(d)) for d in m.decls.values() if d.kind == "aggregate"]
+        parts = {p: self._part_status(p).astype(np.int64).tolist() for p in m.parts}
         verdicts = {d.name: self.status(d.name).tolist() for d in m.of_kind("verdict")}
         verdict_grades = {d.name: self.grade_labels(d.name, "county") for d in m.of_kind("verdict") if d.grades}
         main = self.county_verdict()
         cnames = self._county_names()
+        codes = [str(x) for x in np.asarray(fr.county_codes).tolist()]
+        in_table = (np.asarray(fr.county_row) >= 0).tolist()
+        rows_per_l = np.asarray(rows_per).tolist()
         out = []
         for c in range(nc):
             its = {}
-            for d, a, ev in item_data:
-                r = _check_at(d, a, c, full=True)
-                notes = {f: str(v[c]) for f, v in ev.items() if v is not None and str(v[c])}
+            for name, results, notes_of, inputs in item_data:
+                r = results[c]
+                notes = {f: col[c] for f, col in notes_of if col[c]}
                 if notes:
                     r["evidence"] = notes
-                shown = {f: col[c] for f, col in inputs_of[d.name].items()}
+                shown = {f: col[c] for f, col in inputs}
                 if shown:
                     r["inputs"] = shown
-                its[d.name] = r
-            agg_out: dict[str, dict] = {}
-            for d in aggs:
-                agg_out[d.name] = self._aggregate_at(d, c)
+                its[name] = r
             out.append(
                 {
-                    "county_code": str(fr.county_codes[c]),
+                    "county_code": codes[c],
                     "county_name": cnames[c],
-                    "in_county_table": bool(fr.county_row[c] >= 0),
-                    "schools": int(rows_per[c]),
+                    "in_county_table": in_table[c],
+                    "schools": int(rows_per_l[c]),
                     "resources": res_counts[c],
                     "balance": balance[c],
                     "composite_cv": composite[c],
                     "items": its,
-                    "aggregates": agg_out,
-                    "parts": {p: STATUS_KEY[int(v[c])] for p, v in parts.items()},
+                    "aggregates": {name: per[c] for name, per in aggs},
+                    "parts": {p: STATUS_KEY[v[c]] for p, v in parts.items()},
                     "verdicts": {k: STATUS_KEY[v[c]] for k, v in verdicts.items()},
                     "verdict": STATUS_KEY[verdicts[main][c]] if main else "not_assessed",
                     "grades": {k: v[c] for k, v in verdict_grades.items()},
@@ -607,16 +759,20 @@ class Evaluation:
         return np.where((acc == int(Status.NOT_APPLICABLE)) & exempt, int(Status.EXEMPT), acc).astype(np.int8)
 
     def _aggregate_at(self, d: ast.Decl, c: int) -> dict[str, dict]:
+        """One county's results of aggregate ``d``: ``all`` for a county-level one, else by stage."""
+        return self._aggregates(d)[c]
+
+    def _aggregates(self, d: ast.Decl) -> list[dict[str, dict]]:
+        """:meth:`_aggregate_at` of every county, with one pass over the county × stage groups."""
         o = self.decl(d.name)
         fr = self.frame
         if o.level == "county":
-            return {"all": _check_at(d, self._check_arrays(d, "county"), c, full=True)}
-        a = self._check_arrays(d, "cs")
-        out = {}
-        for g in np.nonzero(fr.cs_county == c)[0].tolist():
-            st = int(fr.cs_stage[g])
-            if 0 <= st < len(STAGE_KEYS):
-                out[STAGE_KEYS[st]] = _check_at(d, a, g, full=True)
+            return [{"all": r} for r in self._checks_at(d, self._check_arrays(d, "county"), list(range(fr.n_county)), True)]
+        county, stage = fr.cs_county.tolist(), fr.cs_stage.tolist()
+        groups = [g for g in range(fr.n_cs) if 0 <= stage[g] < len(STAGE_KEYS)]
+        out: list[dict[str, dict]] = [{} for _ in range(fr.n_county)]
+        for g, r in zip(groups, self._checks_at(d, self._check_arrays(d, "cs"), groups, full=True)):
+            out[county[g]][STAGE_KEYS[stage[g]]] = r
         return out
 
 

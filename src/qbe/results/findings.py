@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..data.schema import STAGES
 
 if TYPE_CHECKING:
@@ -49,91 +51,53 @@ def _num_cached(x: float | None) -> str:
     return text
 
 
-def _context(ev: Evaluation) -> tuple[dict, frozenset | set, str | None, str]:
-    """What every county's findings share (labels, the resource rule), worked out once per evaluation."""
+def _context(ev: Evaluation) -> tuple[dict, frozenset | set, str | None, str, dict[str, list[str]]]:
+    """What every county's findings share (labels, the resource rule, which checks read the same
+    figures), worked out once per evaluation rather than once per county or school."""
     ctx = ev.__dict__.get("_findings_context")
     if ctx is None:
         m = ev.model
         labels = {d.name: d for d in m.decls.values()}
         rule = ev.resource_rule()
-        ctx = (labels, m.referenced, rule, labels[rule].label if rule else "")
+        used = m.fields_read
+        school_checks = [d.name for d in m.decls.values() if d.kind == "check" and d.entity == "school"]
+        # for each school check, the unjudged school checks about the same figures, in report order
+        related = {
+            cid: [k for k in school_checks if k != cid and k not in m.referenced and used[k] & used[cid]]
+            for cid in school_checks
+        }
+        ctx = (labels, m.referenced, rule, labels[rule].label if rule else "", related)
         ev.__dict__["_findings_context"] = ctx
     return ctx
 
 
 def county_findings(ev: Evaluation, county: dict) -> list[dict]:
+    """A county's findings in report order: its rows', its schools', its CVs', then its county items'."""
     m = ev.model
     code = county["county_code"]
-    out: list[dict] = []
-    labels, referenced, rule, rule_label = _context(ev)
+    labels, _, _, _, related = _context(ev)
     num = _num_cached
-    rows = ev._rows_by_county.get(code, [])
-    for r in rows:
-        where = f"{r['school_name'] or r['school_code']}（{STAGE_ZH.get(r['stage'] or '', r['stage'])}）"
-        where_en = f"{r['school_name'] or r['school_code']} ({STAGE_EN.get(r['stage'] or '', r['stage'])})"
-        for ind, res in r["indicators"].items():
-            if res["status"] not in ("not_met", "tolerated"):
-                continue
-            d = labels[ind]
-            unit = d.unit or ""
-            p = pct_floor(res["ratio"]) if res["ratio"] is not None else None
-            base_zh = f"{where}{d.label} {num(res['value'])} {unit}，为要求（{num(res['required'])}）的{p}%"
-            base_en = f"{where_en} {ind} {num(res['value'])} {unit}, {p}% of the requirement ({num(res['required'])})"
-            if res["status"] == "tolerated":
-                zh = f"{base_zh}，未100%达标，但符合“{rule_label}”条件"
-                en = f"{base_en}: not fully met, but within the rule '{rule}'"
-            else:
-                passes = r["status"] == "met"
-                zh = base_zh + ("，未达标" + ("" if passes else f"，不符合“{rule_label}”条件"))
-                en = base_en + (": not met" + ("" if passes else f", and the rule '{rule}' is not satisfied"))
-            out.append(
-                {
-                    "kind": "indicator",
-                    "item": ind,
-                    "label": d.label,
-                    "status": res["status"],
-                    "school_code": r["school_code"],
-                    "school_name": r["school_name"],
-                    "stage": r["stage"],
-                    "value": res["value"],
-                    "required": res["required"],
-                    "ratio": res["ratio"],
-                    "rule": rule,
-                    "text_zh": zh,
-                    "text_en": en,
-                }
-            )
-        if r["status"] == "not_assessed" and r["errors"]:
-            out.append(_simple("data", "row", "数据有误", "not_assessed", r,
-                               f"{where}数据有误，未能评估（{len(r['errors'])} 处）",
-                               f"{where_en}: data errors, not assessed ({len(r['errors'])})"))
-        for cid, c in r["checks"].items():
-            if c["status"] == "not_met":
-                d = labels[cid]
-                extra_zh, extra_en = _excess(c, d.unit)
-                shown = "" if c["value"] is None else f" {num(c['value'])}{d.unit or ''}"
-                out.append(_check_finding(cid, {**c, "label": d.label}, r, f"{where}{d.label}{shown}{extra_zh}",
-                                          f"{where_en} {cid} {num(c['value'])}{extra_en}"))
+    out: list[dict] = list(_row_findings(ev).get(code, ()))
     for s in ev._schools_by_county.get(code, []):
         name = s["school_name"] or s["school_code"]
-        failing = [k for k, c in s["checks"].items() if c["status"] == "not_met"]
-        context = [k for k, c in s["checks"].items() if k not in failing and k not in referenced]
-        used = m.fields_read
+        checks = s["checks"]
+        failing = [k for k, c in checks.items() if c["status"] == "not_met"]
         for cid in failing:
-            c, d = s["checks"][cid], labels[cid]
+            c, d = checks[cid], labels[cid]
             extra_zh, extra_en = _excess(c, d.unit)
             # context: unjudged checks about the same figures (design capacity beside school size)
-            near = [k for k in context if used[k] & used[cid]]
+            near = [k for k in related.get(cid, ()) if k in checks and k not in failing]
             ctx_zh = "".join(
-                f"（{labels[k].label}）" if s["checks"][k]["status"] == "met"
-                else f"（未满足：{labels[k].label}）" if s["checks"][k]["status"] == "not_met"
-                else f"（{labels[k].label}：{_st_zh(s['checks'][k]['status'])}）"
+                f"（{labels[k].label}）" if checks[k]["status"] == "met"
+                else f"（未满足：{labels[k].label}）" if checks[k]["status"] == "not_met"
+                else f"（{labels[k].label}：{_st_zh(checks[k]['status'])}）"
                 for k in near
             )
-            ctx_en = "".join(f"; {k}: {s['checks'][k]['status']}" for k in near)
+            ctx_en = "".join(f"; {k}: {checks[k]['status']}" for k in near)
             shown = "" if c["value"] is None else f" {num(c['value'])}{d.unit or ''}"
-            out.append(_check_finding(cid, {**c, "label": d.label}, s, f"{name}{d.label}{shown}{extra_zh}{ctx_zh}",
-                                      f"{name} {cid}{'' if c['value'] is None else ' ' + num(c['value'])}{extra_en}{ctx_en}"))
+            out.append(_check_finding(cid, c, s, f"{name}{d.label}{shown}{extra_zh}{ctx_zh}",
+                                      f"{name} {cid}{'' if c['value'] is None else ' ' + num(c['value'])}{extra_en}{ctx_en}",
+                                      d.label))
     for stage, inds in county["balance"].items():
         for ind, b in inds.items():
             if b["status"] in ("not_met", "not_assessed"):
@@ -165,6 +129,98 @@ def county_findings(ev: Evaluation, county: dict) -> list[dict]:
     return out
 
 
+def _row_findings(ev: Evaluation) -> dict[str, list[dict]]:
+    """The findings of every row with a shortfall, by county code, each county's in row order.
+
+    Made from the row columns for the rows concerned only, so no row object is
+    built (a national report has tens of thousands of such rows, and a JSON
+    report never shows them); the texts are those a row object would give.
+    """
+    memo = ev.__dict__.get("_row_findings")
+    if memo is not None:
+        return memo
+    from .assemble import STATUS_KEY, _floats
+
+    labels, _, rule, rule_label, _ = _context(ev)
+    num = _num_cached
+    rc = ev.row_columns()
+    idx = ev.notable_rows()
+    il = idx.tolist()
+    inds = []  # per indicator with a shortfall on some row: its columns on the notable rows
+    for ind in rc["indicators"]:
+        fin = np.asarray(ind["final"])[idx].astype(np.int64)
+        if not np.isin(fin, (2, 3)).any():
+            continue
+        inds.append((ind["name"], labels[ind["name"]], fin.tolist(), _floats(np.asarray(ind["value"])[idx]),
+                     _floats(np.asarray(ind["required"])[idx]), _floats(np.asarray(ind["ratio"])[idx])))
+    checks = []  # per row check: the results of the notable rows where it is not met, by position
+    for d, a in rc["checks"]:
+        st = np.asarray(a["status"])[idx] if len(il) else np.zeros(0, dtype=np.int64)
+        at = np.flatnonzero(st == 2).tolist()
+        if at:
+            checks.append((d, dict(zip(at, ev._checks_at(d, a, [il[j] for j in at])))))
+    rule_status = np.asarray(rc["rule_status"])[idx].astype(np.int64).tolist()
+    errors = getattr(ev, "issues_by_row", None) or {}
+    names, codes, stages, counties = rc["school_name"], rc["school_code"], rc["stage"], rc["county_code"]
+    out: dict[str, list[dict]] = {}
+    for j, i in enumerate(il):
+        r = {"school_code": codes[i], "school_name": names[i], "stage": stages[i]}
+        stage = r["stage"]
+        where = f"{r['school_name'] or r['school_code']}（{STAGE_ZH.get(stage or '', stage)}）"
+        where_en = f"{r['school_name'] or r['school_code']} ({STAGE_EN.get(stage or '', stage)})"
+        found = out.setdefault(counties[i], [])
+        for ind, d, fin, values, reqs, ratios in inds:
+            s = fin[j]
+            if s != 2 and s != 3:
+                continue
+            value, req, ratio = values[j], reqs[j], ratios[j]
+            unit = d.unit or ""
+            p = pct_floor(ratio) if ratio is not None else None
+            base_zh = f"{where}{d.label} {num(value)} {unit}，为要求（{num(req)}）的{p}%"
+            base_en = f"{where_en} {ind} {num(value)} {unit}, {p}% of the requirement ({num(req)})"
+            if s == 3:
+                zh = f"{base_zh}，未100%达标，但符合“{rule_label}”条件"
+                en = f"{base_en}: not fully met, but within the rule '{rule}'"
+            else:
+                passes = rule_status[j] == 1
+                zh = base_zh + ("，未达标" + ("" if passes else f"，不符合“{rule_label}”条件"))
+                en = base_en + (": not met" + ("" if passes else f", and the rule '{rule}' is not satisfied"))
+            found.append(
+                {
+                    "kind": "indicator",
+                    "item": ind,
+                    "label": d.label,
+                    "status": STATUS_KEY[s],
+                    "school_code": r["school_code"],
+                    "school_name": r["school_name"],
+                    "stage": stage,
+                    "value": value,
+                    "required": req,
+                    "ratio": ratio,
+                    "rule": rule,
+                    "text_zh": zh,
+                    "text_en": en,
+                }
+            )
+        errs = errors.get(i)
+        if rule_status[j] == 6 and errs:
+            found.append(_simple("data", "row", "数据有误", "not_assessed", r,
+                                 f"{where}数据有误，未能评估（{len(errs)} 处）",
+                                 f"{where_en}: data errors, not assessed ({len(errs)})"))
+        for d, at in checks:
+            c = at.get(j)
+            if c is None:
+                continue
+            cid = d.name
+            label = labels[cid].label
+            extra_zh, extra_en = _excess(c, labels[cid].unit)
+            shown = "" if c["value"] is None else f" {num(c['value'])}{labels[cid].unit or ''}"
+            found.append(_check_finding(cid, c, r, f"{where}{label}{shown}{extra_zh}",
+                                        f"{where_en} {cid} {num(c['value'])}{extra_en}", label))
+    ev.__dict__["_row_findings"] = out
+    return out
+
+
 def _fmt_val(v: float, d, model=None) -> str:
     if d.value is not None and _is_percent(d, model):
         return f"{v * 100:.4g}%"
@@ -182,6 +238,7 @@ def _is_percent(d, model=None) -> bool:
 
 def _excess(c: dict, unit: str | None) -> tuple[str, str]:
     u = unit or ""
+    num = _num_cached
     if c.get("excess") is not None:
         return f"，超过指标{num(c['excess'])}{u}（要求不超过{num(c['required'])}{u}）", f", {num(c['excess'])} over the limit of {num(c['required'])}"
     if c.get("shortfall") is not None:
@@ -189,11 +246,11 @@ def _excess(c: dict, unit: str | None) -> tuple[str, str]:
     return "，未达标", ": not met"
 
 
-def _check_finding(cid: str, c: dict, where: dict, zh: str, en: str) -> dict:
+def _check_finding(cid: str, c: dict, where: dict, zh: str, en: str, label: str | None = None) -> dict:
     return {
         "kind": "check",
         "item": cid,
-        "label": c.get("label") or cid,
+        "label": label or c.get("label") or cid,
         "status": c["status"],
         "school_code": where.get("school_code"),
         "school_name": where.get("school_name"),
