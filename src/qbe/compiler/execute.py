@@ -289,7 +289,18 @@ def _apportion(frame: Frame, a: list, p: tuple) -> np.ndarray:
     Schools that fill every row keep their figures as given; a school with no
     figure at all stays missing.
     """
+    return apportion_like(frame, a, p, a[0])
+
+
+def apportion_like(frame: Frame, a: list, p: tuple, values) -> np.ndarray:
+    """Apportion ``values`` the way ``a[0]`` is apportioned (which rows are filled decides).
+
+    With ``values = a[0]`` this is the apportioning itself; the share is linear
+    in the school's figure, so passing a per-row slope instead gives how each
+    row's share moves with that figure (used to derive remedies).
+    """
     x = np.asarray(a[0], dtype=np.float64)
+    v = np.broadcast_to(np.asarray(values, dtype=np.float64), x.shape)
     students = np.broadcast_to(np.asarray(a[1], dtype=np.float64), x.shape)
     stage = a[2]
     weights, extra_w = p
@@ -301,14 +312,14 @@ def _apportion(frame: Frame, a: list, p: tuple) -> np.ndarray:
     n_has = np.bincount(codes, weights=has.astype(np.float64), minlength=n)
     n_rows = np.bincount(codes, minlength=n)
     once = (n_has == 1) & (n_rows > 1)
-    total = np.bincount(codes, weights=np.where(has, x, 0.0), minlength=n)
+    total = np.bincount(codes, weights=np.where(has, v, 0.0), minlength=n)
     denom = np.bincount(codes, weights=np.nan_to_num(w * students), minlength=n)
     if len(a) > 3 and extra_w is not None:
         extra = np.asarray(a[3], dtype=np.float64)[frame.school_first]
         denom = denom + extra_w * np.nan_to_num(extra)
     with np.errstate(invalid="ignore", divide="ignore"):
         shared = total[codes] * w * students / denom[codes]
-    return np.where(once[codes], shared, x)
+    return np.where(once[codes], shared, v)
 
 
 def _stage_select(stage: np.ndarray, choices: list, keys: tuple[int, ...], status: bool) -> np.ndarray:

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiler import kernels as k
+from ..compiler.execute import apportion_like
 from ..data.schema import FieldType
 from ..language import ast
 
@@ -148,29 +149,9 @@ def _slopes(ev, target: int, upto: int) -> np.ndarray | float | None:
 
 
 def _apportion_slope(ev, node, s_amount) -> np.ndarray:
-    """How a row's apportioned share moves with its school's figure (see ``execute._apportion``)."""
-    frame, vals = ev.frame, ev.values
-    x = np.asarray(vals[node.args[0]], dtype=np.float64)
-    students = np.broadcast_to(np.asarray(vals[node.args[1]], dtype=np.float64), x.shape)
-    stage = vals[node.args[2]]
-    weights, extra_w = node.param
-    w = np.full(x.shape, np.nan)
-    for code, wt in weights:
-        w[stage == code] = wt
-    codes, n = frame.row_school, frame.n_school
-    has = ~np.isnan(x)
-    n_has = np.bincount(codes, weights=has.astype(np.float64), minlength=n)
-    n_rows = np.bincount(codes, minlength=n)
-    once = (n_has == 1) & (n_rows > 1)
-    s = np.broadcast_to(np.asarray(s_amount, dtype=np.float64), x.shape)
-    filled_slope = np.bincount(codes, weights=np.where(has, s, 0.0), minlength=n)
-    denom = np.bincount(codes, weights=np.nan_to_num(w * students), minlength=n)
-    if len(node.args) > 3 and extra_w is not None:
-        extra = np.asarray(vals[node.args[3]], dtype=np.float64)[frame.school_first]
-        denom = denom + extra_w * np.nan_to_num(extra)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shared = filled_slope[codes] * w * students / denom[codes]
-    return np.where(once[codes], shared, s)
+    """How a row's apportioned share moves with its school's figure: the share is linear in the
+    figure, so the slope is apportioned exactly like the figure (:func:`execute.apportion_like`)."""
+    return apportion_like(ev.frame, [ev.values[i] for i in node.args], node.param, s_amount)
 
 
 def _fields_in_order(plan, top: int) -> list[int]:
