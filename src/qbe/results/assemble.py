@@ -492,13 +492,7 @@ class Evaluation:
         reason = _pick(a["reason"], idx) if a.get("reason") is not None else None
         grade = _pick(a["grade"], idx) if a.get("grade") is not None else None
         op = a["op"]
-        extra: dict[str, Any] = {}
-        if full:
-            extra["label"] = d.label
-            if d.part is not None:
-                extra["part"] = d.part.name
-            if d.source:
-                extra["source"] = d.source + (f" [{d.source_tag}]" if d.source_tag else "")
+        extra: dict[str, Any] = _described(d) if full else {}
         keys = STATUS_KEY
         out = [{"value": v, "required": q, "ratio": r, "status": keys[s]} for v, q, r, s in zip(value, req, ratio, status)]
         # the few entities with more to say, in key order: reason, grade, excess or shortfall
@@ -805,11 +799,17 @@ def _check_at(d: ast.Decl, a: dict[str, list], i: int, full: bool = False) -> di
         elif a["op"] == "min":
             out["shortfall"] = _f(req - value)
     if full:
-        out["label"] = d.label
-        if d.part is not None:
-            out["part"] = d.part.name
-        if d.source:
-            out["source"] = d.source + (f" [{d.source_tag}]" if d.source_tag else "")
+        out.update(_described(d))
+    return out
+
+
+def _described(d: ast.Decl) -> dict[str, str]:
+    """What a county item's result says of the item itself: label, part and source with its tag."""
+    out = {"label": d.label}
+    if d.part is not None:
+        out["part"] = d.part.name
+    if d.source:
+        out["source"] = d.source + (f" [{d.source_tag}]" if d.source_tag else "")
     return out
 
 
