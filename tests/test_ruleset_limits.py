@@ -225,3 +225,30 @@ def test_a_long_chain_of_lets_checks_compiles_and_evaluates_quickly(tmp_path):
     ind = boya["indicators"]["teachers_above_degree_per100"]
     assert boya["students"] == 1000
     assert ind["value"] == pytest.approx(45.7, rel=1e-12)
+
+
+def test_an_oversized_file_beside_a_ruleset_is_not_read_to_find_a_parent(tmp_path, monkeypatch):
+    """Looking up a parent among sibling files, or listing standards, skips a file over the size limit
+    instead of reading it whole (it could never be parsed anyway)."""
+    from qbe.semantics import inherit
+    from qbe.standards import _id_of
+
+    (tmp_path / "parent.qbe").write_text('standard p-1 {\n    title "父" version 2020\n}\n', encoding="utf-8")
+    child = tmp_path / "child.qbe"
+    child.write_text('standard c-1 extends p-1 {\n    title "子" version 2021\n}\n', encoding="utf-8")
+    big = tmp_path / "aaa-big.qbe"  # sorted first
+    with big.open("wb") as fh:
+        fh.write(b"standard p-1 {\n")
+        fh.seek(MAX_FILE_BYTES + 10)
+        fh.write(b"\n")
+    read: list[str] = []
+    real = Path.read_text
+
+    def spy(self, *a, **k):
+        read.append(self.name)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "read_text", spy)
+    assert inherit._sibling(child, "p-1") == tmp_path / "parent.qbe"
+    assert _id_of(big) is None and _id_of(tmp_path / "parent.qbe") == "p-1"
+    assert "aaa-big.qbe" not in read

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, DiagnosticBag, Span
 from ..errors import RulesetError
 from ..language import ast
-from ..language.parser import MAX_EXTENDS, parse_file
+from ..language.parser import MAX_EXTENDS, MAX_FILE_BYTES, parse_file
 
 #: clause key → the Decl attributes it sets
 CLAUSE_ATTRS = {
@@ -111,7 +111,8 @@ def _sibling(path: Path, std_id: str) -> Path | None:
         if p.resolve() == path.resolve():
             continue
         try:
-            if pattern.search(p.read_text(encoding="utf-8")):
+            # a file over the size limit cannot be a parent (it would be refused), so it is not read
+            if p.stat().st_size <= MAX_FILE_BYTES and pattern.search(p.read_text(encoding="utf-8")):
                 return p
         except (OSError, UnicodeDecodeError):
             continue
