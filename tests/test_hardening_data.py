@@ -133,3 +133,41 @@ def test_large_reports_repeat_byte_for_byte_too(tmp_path):
     b = qbe_json(tmp_path, data / "schools.csv", data / "counties.csv", "12345")
     assert a.count(b'"row":') > 2000
     assert a == b
+
+
+def lying_workbook(path: Path, rows: int) -> Path:
+    """A workbook whose sheet declares 1,000 bytes but inflates to megabytes (sizes patched in the
+    local header and the central directory), the form a limit on declared sizes alone would miss."""
+    import struct
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("s")
+    ws.append(list(GOOD_PRIMARY))
+    for i in range(rows):
+        ws.append([f"{v}{i}" if k == "school_code" else v for k, v in GOOD_PRIMARY.items()])
+    wb.save(path)
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet1.xml"
+    for sig, name_len_at, name_at, size_at in ((b"PK\x03\x04", 26, 30, 22), (b"PK\x01\x02", 28, 46, 24)):
+        i = data.find(sig)
+        while i >= 0:
+            n = struct.unpack_from("<H", data, i + name_len_at)[0]
+            if data[i + name_at : i + name_at + n] == name:
+                assert struct.unpack_from("<I", data, i + size_at)[0] > 2 * MB
+                struct.pack_into("<I", data, i + size_at, 1000)
+            i = data.find(sig, i + 4)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("engine", ["openpyxl", "calamine"])
+def test_a_workbook_lying_about_its_size_is_a_located_data_error_not_a_blow_up(tmp_path, monkeypatch, engine):
+    if engine == "calamine":
+        pytest.importorskip("python_calamine")
+    path = lying_workbook(tmp_path / "schools.xlsx", 20_000)
+    assert sum(i.file_size for i in zipfile.ZipFile(path).infolist()) < MB  # passes the declared-size check
+    monkeypatch.setenv("QBE_EXCEL_ENGINE", engine)
+    res = run_cli(["run", "--lang", "en", "-s", "national-2017", "-d", str(path), "-f", "json", "-o", str(tmp_path / "o")])
+    assert res.exit_code == ExitCode.DATA, res.output
+    assert str(path) in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "o").exists()
