@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from qbe.data.table import RawSheet
 from qbe.data.validate import validate_sheet
 from qbe.pipeline import evaluate, load_model
+
+# Property tests explore new inputs on every local run. CI (QBE_HYPOTHESIS_PROFILE=ci, set by
+# .ci/run) derandomizes them, so the same commit always gives the same verdict; a case found
+# locally is then pinned with @example.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("QBE_HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parents[1]
 NATIONAL = ROOT / "rulesets" / "national-2017.qbe"

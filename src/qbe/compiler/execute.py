@@ -79,7 +79,8 @@ def execute(plan: Plan, frame: Frame) -> list[np.ndarray]:
             else:  # pragma: no cover
                 raise AssertionError(p)
         elif op == "arith":
-            with np.errstate(divide="ignore", invalid="ignore"):
+            # overflow to ±inf is a value like any other here; reports show a non-finite value as empty
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 x, y = a
                 if p == "+":
                     v = x + y
