@@ -63,21 +63,7 @@ def execute(plan: Plan, frame: Frame) -> list[np.ndarray]:
         elif op == "stage":
             v = frame.stage if node.level == "row" else frame.cs_stage
         elif op == "lift":
-            frm, to = p
-            x = a[0]
-            if np.ndim(x) == 0:
-                v = x
-            elif frm == "county":
-                idx = {"row": frame.row_county, "school": frame.school_county, "cs": frame.cs_county}[to]
-                v = x[idx]
-            elif frm == "school":
-                v = x[frame.row_school]
-            elif frm == "cs":
-                v = x[frame.row_cs]
-            elif frm == "row" and to == "school":
-                v = x[frame.school_first]
-            else:  # pragma: no cover
-                raise AssertionError(p)
+            v = lift_array(frame, a[0], *p)
         elif op == "arith":
             # overflow to ±inf is a value like any other here; reports show a non-finite value as empty
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -279,6 +265,22 @@ def _weighted(a: list, p: tuple) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = total / wsum if kind == "score" else total
     return np.where(unknown, np.nan, out)
+
+
+def lift_array(frame: Frame, x, frm: str, to: str):
+    """A value of a coarser level (county, school, county × stage) repeated for each entity of a
+    finer one, or a school's first row taken for the school; a scalar stays a scalar."""
+    if np.ndim(x) == 0:
+        return x
+    if frm == "county":
+        return x[{"row": frame.row_county, "school": frame.school_county, "cs": frame.cs_county}[to]]
+    if frm == "school":
+        return x[frame.row_school]
+    if frm == "cs":
+        return x[frame.row_cs]
+    if frm == "row" and to == "school":
+        return x[frame.school_first]
+    raise AssertionError((frm, to))  # pragma: no cover - the compiler only makes the lifts above
 
 
 def _apportion(frame: Frame, a: list, p: tuple) -> np.ndarray:

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiler import kernels as k
-from ..compiler.execute import apportion_like
+from ..compiler.execute import apportion_like, lift_array
 from ..data.schema import FieldType
 from ..language import ast
 
@@ -103,18 +103,7 @@ def _slopes(ev, target: int, upto: int) -> np.ndarray | float | None:
         s = [slope.get(a, 0.0) for a in args]
         with np.errstate(divide="ignore", invalid="ignore"):
             if op == "lift":
-                frm, to = p
-                x = s[0]
-                if np.ndim(x) == 0:
-                    out = x
-                elif frm == "county":
-                    out = x[{"row": frame.row_county, "school": frame.school_county, "cs": frame.cs_county}[to]]
-                elif frm == "school":
-                    out = x[frame.row_school]
-                elif frm == "cs":
-                    out = x[frame.row_cs]
-                else:
-                    out = x[frame.school_first]
+                out = lift_array(frame, s[0], *p)  # a slope moves through a lift as its value does
             elif op == "arith" and p in ("+", "-"):
                 out = s[0] + s[1] if p == "+" else s[0] - s[1]
             elif op == "arith" and p == "*":
@@ -339,13 +328,7 @@ def balance_remedy(x, w, member, codes: np.ndarray, n: int, mean: np.ndarray, li
             var = np.maximum((tot_sq[g] - (c2 - base2)) / W[g] - d * d, 0.0)
             cv_k = np.sqrt(var) / (mean[g] + d)
         rank = np.arange(len(order)) - first + 1
-        ok = np.zeros(len(order), dtype=bool)
-        lim_g = np.asarray(limit, dtype=np.float64)[g]
-        op_g = np.asarray(op, dtype=object)[g]
-        for o in ("<=", "<"):
-            m = op_g == o
-            if m.any():
-                ok[m] = k.compare(o, cv_k[m], lim_g[m]) == k.MET
+        ok = _met(np.asarray(op, dtype=object)[g], cv_k, np.asarray(limit, dtype=np.float64)[g])
         hit = np.nonzero(ok)[0]
         if hit.size:
             # the first hit of each group is its fewest lowest members
