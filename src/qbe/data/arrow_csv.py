@@ -25,6 +25,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from .cells import blanks_to_none
 from .table import RawSheet
 
 #: Environment variable choosing the CSV engine: ``auto`` (default), ``arrow`` or ``python``.
@@ -81,12 +82,7 @@ class ArrowCells(Sequence[Any]):
                 if len(seen) * 2 > len(part):
                     seen = None
             del seen
-            empties = cells.count("")
-            if empties:
-                at = -1
-                for _ in range(empties):
-                    at = cells.index("", at + 1)
-                    cells[at] = None
+            blanks_to_none(cells)
             self._list = cells
         return self._list
 

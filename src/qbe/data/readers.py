@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from qbe.data.arrow_csv import arrow_wanted, read_csv_arrow
-from qbe.data.cells import gc_paused
+from qbe.data.cells import blanks_to_none, gc_paused
 from qbe.data.headers import normalize_header, split_unit
 from qbe.data.table import RawSheet
 
@@ -327,14 +327,7 @@ def read_csv(path: str | Path, known_headers: Iterable[str] | None = None) -> li
             )
             del text
             for row in rows:
-                # Replace "" by None without a Python-level pass over every cell:
-                # count and index run in C, and most rows have few empty cells.
-                empties = row.count("")
-                if empties:
-                    at = -1
-                    for _ in range(empties):
-                        at = row.index("", at + 1)
-                        row[at] = None
+                blanks_to_none(row)
             sheet = _build_sheet(str(path), rows, None, known_headers, strings_only=True)
     except csv.Error as exc:
         raise DataSourceError(
