@@ -752,12 +752,9 @@ class Evaluation:
         # as exempt, not as "not applicable", so the report says why it was not judged
         return np.where((acc == int(Status.NOT_APPLICABLE)) & exempt, int(Status.EXEMPT), acc).astype(np.int8)
 
-    def _aggregate_at(self, d: ast.Decl, c: int) -> dict[str, dict]:
-        """One county's results of aggregate ``d``: ``all`` for a county-level one, else by stage."""
-        return self._aggregates(d)[c]
-
     def _aggregates(self, d: ast.Decl) -> list[dict[str, dict]]:
-        """:meth:`_aggregate_at` of every county, with one pass over the county × stage groups."""
+        """Each county's results of aggregate ``d`` (``all`` for a county-level one, else by stage),
+        with one pass over the county × stage groups."""
         o = self.decl(d.name)
         fr = self.frame
         if o.level == "county":

@@ -155,24 +155,26 @@ def amount_text(m, name: str | None, amount: float) -> str:
     return f"{v:,.2f}".rstrip("0").rstrip(".")
 
 
-def remedy_zh(m, remedy: dict | None) -> str:
-    """“县级及以上骨干教师数增加 3 人”, or 无法直接推算 where the formula gives no single amount."""
+def _remedy_amount(m, remedy: dict | None) -> tuple[str, str] | None:
+    """The input and its amount with unit ("3 人", "250 m²", "2.5%"), or None when not derivable."""
     if not remedy or remedy.get("input") is None or remedy.get("amount") is None:
-        return "无法直接推算"
+        return None
     name = remedy["input"]
     spec = m.fields.get(name)
     unit = f" {spec.unit}" if spec is not None and spec.unit and spec.type.value != "percent" else ""
-    return f"{field_label(m, name)}增加 {amount_text(m, name, remedy['amount'])}{unit}"
+    return name, f"{amount_text(m, name, remedy['amount'])}{unit}"
+
+
+def remedy_zh(m, remedy: dict | None) -> str:
+    """“县级及以上骨干教师数增加 3 人”, or 无法直接推算 where the formula gives no single amount."""
+    got = _remedy_amount(m, remedy)
+    return "无法直接推算" if got is None else f"{field_label(m, got[0])}增加 {got[1]}"
 
 
 def remedy_en(m, remedy: dict | None) -> str:
     """'+3 人 backbone_teachers', or 'not derivable'."""
-    if not remedy or remedy.get("input") is None or remedy.get("amount") is None:
-        return "not derivable"
-    name = remedy["input"]
-    spec = m.fields.get(name)
-    unit = f" {spec.unit}" if spec is not None and spec.unit and spec.type.value != "percent" else ""
-    return f"+{amount_text(m, name, remedy['amount'])}{unit} {name}"
+    got = _remedy_amount(m, remedy)
+    return "not derivable" if got is None else f"+{got[1]} {got[0]}"
 
 
 def cv_remedy_zh(m, stage: str, ind: str, b: dict) -> str:

@@ -162,20 +162,14 @@ def outcomes(m: Model, r: Ranges, e: ast.Expr) -> frozenset[str]:
         xs = [outcomes(m, r, a) for a in e.args]
         if e.op == "not":
             return frozenset({M: F, F: M, N: N}[x] for x in xs[0])
-        if e.op == "and":
-            res = set()
-            if any(F in x for x in xs):
-                res.add(F)
-            if all(x & {M, N} for x in xs) and any(M in x for x in xs):
-                res.add(M)
-            if all(N in x for x in xs):
-                res.add(N)
-            return frozenset(res)
+        # 'or' is the mirror image of 'and': one operand decides (F for and, M for or); the other
+        # outcome needs every operand to allow it or be neutral, and one to give it
+        decides, needs_all = (F, M) if e.op == "and" else (M, F)
         res = set()
-        if any(M in x for x in xs):
-            res.add(M)
-        if all(x & {F, N} for x in xs) and any(F in x for x in xs):
-            res.add(F)
+        if any(decides in x for x in xs):
+            res.add(decides)
+        if all(x & {needs_all, N} for x in xs) and any(needs_all in x for x in xs):
+            res.add(needs_all)
         if all(N in x for x in xs):
             res.add(N)
         return frozenset(res)
