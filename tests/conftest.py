@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,28 @@ def row(**over) -> dict:
     r = dict(GOOD_PRIMARY)
     r.update(over)
     return r
+
+
+# ---------------------------------------------------------------------------- browser tests
+
+
+def chromium_or_skip(request, what: str) -> str:
+    """Debian's chromium (or $QBE_CHROMIUM), else skip ``what`` saying why, even without -rs:
+    CI logs should tell why the browser was not used."""
+    exe = os.environ.get("QBE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(exe).is_file():
+        why = f"chromium is not installed (Debian: apt-get install chromium fonts-noto-cjk); {what} is skipped"
+        capman = request.config.pluginmanager.get_plugin("capturemanager")
+        if capman is not None:
+            with capman.global_and_fixture_disabled():
+                print(f"\nSKIPPED {request.node.name}: {why}")
+        pytest.skip(why)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> Path:
+    """Where browser tests keep their screenshots: $QBE_ARTIFACTS (.ci/run sets it), else a temporary folder."""
+    d = Path(os.environ["QBE_ARTIFACTS"]) if os.environ.get("QBE_ARTIFACTS") else tmp_path_factory.mktemp("artifacts")
+    d.mkdir(parents=True, exist_ok=True)
+    return d

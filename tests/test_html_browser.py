@@ -31,8 +31,6 @@ refreshes the gallery picture. Without chromium the test is skipped, saying why.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import struct
 import subprocess
 import zlib
@@ -42,6 +40,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import chromium_or_skip
 from qbe.cli import main
 
 pytest.importorskip("jinja2", reason="the HTML writer needs the html extra: pip install 'qbe[html]'")
@@ -49,19 +48,6 @@ pytest.importorskip("jinja2", reason="the HTML writer needs the html extra: pip 
 #: blink's resource loader (requests a page makes for its subresources), a fixed annotation hash
 BLINK_RESOURCE_LOADER = 101845102
 WINDOW = (1280, 2400)
-
-
-def chromium_or_skip(request) -> str:
-    exe = os.environ.get("QBE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(exe).is_file():
-        why = ("chromium is not installed (Debian: apt-get install chromium fonts-noto-cjk); "
-               "the HTML report's browser test is skipped")
-        capman = request.config.pluginmanager.get_plugin("capturemanager")
-        if capman is not None:  # printed even without -rs: CI logs should say why the browser was not used
-            with capman.global_and_fixture_disabled():
-                print(f"\nSKIPPED {request.node.name}: {why}")
-        pytest.skip(why)
-    return exe
 
 
 def run_chromium(exe: str, profile: Path, netlog: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
@@ -191,16 +177,9 @@ def count_colour(rows, bpp: int, rgb: tuple[int, int, int]) -> int:
     return n
 
 
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> Path:
-    d = Path(os.environ["QBE_ARTIFACTS"]) if os.environ.get("QBE_ARTIFACTS") else tmp_path_factory.mktemp("artifacts")
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def test_netlog_check_catches_a_page_that_fetches(request, tmp_path):
     """The canary: external image and style sheet must show up as page requests in the NetLog."""
-    exe = chromium_or_skip(request)
+    exe = chromium_or_skip(request, "the HTML report's browser test")
     page = tmp_path / "canary.html"
     page.write_text('<!DOCTYPE html><html><head><link rel="stylesheet" href="http://127.0.0.1:9/canary.css"></head>'
                     '<body><img src="http://127.0.0.1:9/canary.png" alt=""><p>canary</p></body></html>', encoding="utf-8")
@@ -211,7 +190,7 @@ def test_netlog_check_catches_a_page_that_fetches(request, tmp_path):
 
 
 def test_demo_report_renders_in_chromium_offline(request, tmp_path, artifacts):
-    exe = chromium_or_skip(request)
+    exe = chromium_or_skip(request, "the HTML report's browser test")
     res = CliRunner().invoke(main, ["demo", "-f", "html", "-o", str(tmp_path / "report")])
     assert res.exit_code == 0, res.output
     report = tmp_path / "report" / "national-2017.html"

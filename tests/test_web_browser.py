@@ -17,8 +17,6 @@ chromium or Playwright the test is skipped, saying why.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import threading
 import time
@@ -31,30 +29,12 @@ pytest.importorskip("starlette", reason="the web app needs the web extra: pip in
 pytest.importorskip("uvicorn", reason="the web app needs the web extra: pip install 'qbe[web]'")
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs Playwright: pip install playwright")
 
+from conftest import chromium_or_skip  # noqa: E402
 from qbe.web.app import Settings, create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "rulesets" / "examples" / "national-2017"
 WINDOW = {"width": 1280, "height": 900}
-
-
-def chromium_or_skip(request) -> str:
-    exe = os.environ.get("QBE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(exe).is_file():
-        why = "chromium is not installed (Debian: apt-get install chromium fonts-noto-cjk); the web app's browser test is skipped"
-        capman = request.config.pluginmanager.get_plugin("capturemanager")
-        if capman is not None:
-            with capman.global_and_fixture_disabled():
-                print(f"\nSKIPPED {request.node.name}: {why}")
-        pytest.skip(why)
-    return exe
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> Path:
-    d = Path(os.environ["QBE_ARTIFACTS"]) if os.environ.get("QBE_ARTIFACTS") else tmp_path_factory.mktemp("artifacts")
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +61,7 @@ def server():
 
 @pytest.fixture
 def page(request, server):
-    exe = chromium_or_skip(request)
+    exe = chromium_or_skip(request, "the web app's browser test")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
         context = browser.new_context(viewport=WINDOW, accept_downloads=True, locale="zh-CN")
