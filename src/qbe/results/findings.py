@@ -8,6 +8,7 @@ shows 85% for 84.9% or 100% for 99.6%.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -37,18 +38,9 @@ def num(x: float | None) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".") if abs(x) >= 0.01 else f"{x:.3g}"
 
 
-#: Texts :func:`num` gave, by value; bounded, since values of a national report are mostly distinct.
-_NUM_MEMO: dict[float | None, str] = {}
-
-
-def _num_cached(x: float | None) -> str:
-    """:func:`num`, remembered: a national report formats the same requirements tens of thousands of times."""
-    text = _NUM_MEMO.get(x)
-    if text is None:
-        if len(_NUM_MEMO) > 100_000:
-            _NUM_MEMO.clear()
-        text = _NUM_MEMO[x] = num(x)
-    return text
+#: :func:`num`, remembered: a national report formats the same requirements tens of thousands of
+#: times; bounded, since most other values of a national report are distinct.
+_num_cached = functools.lru_cache(maxsize=100_000)(num)
 
 
 def _context(ev: Evaluation) -> tuple[dict, frozenset | set, str | None, str, dict[str, list[str]]]:
@@ -57,7 +49,7 @@ def _context(ev: Evaluation) -> tuple[dict, frozenset | set, str | None, str, di
     ctx = ev.__dict__.get("_findings_context")
     if ctx is None:
         m = ev.model
-        labels = {d.name: d for d in m.decls.values()}
+        labels = m.decls
         rule = ev.resource_rule()
         used = m.fields_read
         school_checks = [d.name for d in m.decls.values() if d.kind == "check" and d.entity == "school"]
