@@ -47,7 +47,7 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 
 from ..diagnostics import Span
-from . import ast
+from . import ast, parser_cache
 from .parser import parse_text, parse_tree
 
 #: parse-tree nodes whose first token starts a statement at the indentation of its block
@@ -73,7 +73,7 @@ _COMMENT = re.compile(r"(#|//)[^\n]*")
 def _layout_parser() -> Lark:
     """The ruleset grammar, keeping every token (keywords and brackets too) for layout."""
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, keep_all_tokens=True)
+    return parser_cache.build(grammar, "layout", propagate_positions=True, keep_all_tokens=True)
 
 
 def width(s: str) -> int:

@@ -21,7 +21,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..diagnostics import Diagnostic, Span
 from ..errors import RulesetError
-from . import ast
+from . import ast, parser_cache
 
 KEYWORDS = (
     "standard title version source effective stages parts inputs let indicator check rule balance "
@@ -33,7 +33,7 @@ KEYWORDS = (
 @functools.cache
 def _parser() -> Lark:
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    return parser_cache.build(grammar, "ruleset", propagate_positions=True, maybe_placeholders=True)
 
 
 OPS = {"≥": ">=", "≤": "<=", "≠": "!=", "=": "==", "==": "==", ">=": ">=", "<=": "<=", "!=": "!=", ">": ">", "<": "<"}

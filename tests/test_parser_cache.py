@@ -1,0 +1,63 @@
+"""The built LALR parser is kept in the user's cache folder and gives the same trees when loaded."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from qbe.language import parser_cache
+
+GRAMMAR = resources.files("qbe.language").joinpath("grammar.lark").read_text(encoding="utf-8")
+RULESET = (Path(__file__).parent.parent / "rulesets" / "national-2017.qbe").read_text(encoding="utf-8")
+OPTIONS = {"propagate_positions": True, "maybe_placeholders": True}
+
+
+def test_second_build_loads_the_saved_parser_and_parses_the_same(tmp_path, monkeypatch):
+    monkeypatch.setenv("QBE_CACHE_DIR", str(tmp_path))
+    first = parser_cache.build(GRAMMAR, "ruleset", **OPTIONS)
+    saved = list(tmp_path.glob("ruleset-*.lark"))
+    assert len(saved) == 1 and not list(tmp_path.glob("*.tmp"))
+    stamp = saved[0].stat().st_mtime_ns
+    second = parser_cache.build(GRAMMAR, "ruleset", **OPTIONS)
+    assert saved[0].stat().st_mtime_ns == stamp  # read, not written again
+    a, b = first.parse(RULESET), second.parse(RULESET)
+    assert a == b
+    # positions survive the round trip (diagnostics point at line and column)
+    assert [t.meta.line for t in a.children[:5]] == [t.meta.line for t in b.children[:5]]
+
+
+def test_another_grammar_or_options_get_their_own_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("QBE_CACHE_DIR", str(tmp_path))
+    parser_cache.build(GRAMMAR, "ruleset", **OPTIONS)
+    parser_cache.build(GRAMMAR, "ruleset", propagate_positions=True, keep_all_tokens=True)
+    parser_cache.build(GRAMMAR + "\n// changed\n", "ruleset", **OPTIONS)
+    assert len(list(tmp_path.glob("ruleset-*.lark"))) == 3
+
+
+def test_a_damaged_file_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("QBE_CACHE_DIR", str(tmp_path))
+    parser_cache.build(GRAMMAR, "ruleset", **OPTIONS)
+    (saved,) = tmp_path.glob("ruleset-*.lark")
+    saved.write_bytes(b"not a parser")
+    p = parser_cache.build(GRAMMAR, "ruleset", **OPTIONS)
+    assert p.parse(RULESET).data == parser_cache.build(GRAMMAR, "ruleset", **OPTIONS).parse(RULESET).data
+    assert saved.read_bytes() != b"not a parser"
+
+
+@pytest.mark.parametrize("value", ["off", ""])
+def test_caching_can_be_turned_off(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("QBE_CACHE_DIR", value)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert parser_cache.cache_dir() is None
+    parser_cache.build(GRAMMAR, "ruleset", **OPTIONS)
+    assert not list(tmp_path.rglob("*.lark"))
+
+
+def test_an_unwritable_folder_only_costs_the_build(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("QBE_CACHE_DIR", str(blocker / "sub"))  # a folder cannot be made under a file
+    assert parser_cache.build(GRAMMAR, "ruleset", **OPTIONS).parse(RULESET).data == "start"
