@@ -438,3 +438,38 @@ def test_html_says_how_many_explanations_were_left_out(tmp_path, monkeypatch):
     html = (tmp_path / "o" / "national-2017.html").read_text(encoding="utf-8")
     assert html.count('<details class="trace">') == 1
     assert "整改清单中的逐项说明只附前 1 项，其余 3 项可用 qbe explain --school 查看。" in html
+
+
+def test_raise_lowest_only_searched_in_the_groups_asked_for():
+    # two groups with the same values: 1, 2, 9 (weights 1); the CV of each is far above 0.1
+    xs = np.array([1.0, 2.0, 9.0, 1.0, 2.0, 9.0])
+    codes = np.array([0, 0, 0, 1, 1, 1])
+    means = np.array([4.0, 4.0])
+    args = (xs, np.ones(6), np.ones(6, dtype=bool), codes, 2, means, np.array([0.5, 0.5]),
+            np.array(["<=", "<="], dtype=object))
+    every = balance_remedy(*args)
+    only_second = balance_remedy(*args, groups=np.array([False, True]))
+    # raising 1 to the mean 4 leaves 4, 2, 9: mean 5, sd sqrt(26/3) = 2.944, CV 0.589 > 0.5; raising 1 and 2 leaves
+    # 4, 4, 9: mean 17/3, sd sqrt(50/9) = 2.357, CV 0.416 <= 0.5, so two schools in each group
+    assert every.raise_lowest.tolist() == [2, 2]
+    assert only_second.raise_lowest.tolist() == [-1, 2]
+    assert np.isnan(only_second.cv_after[0]) and only_second.cv_after[1] == pytest.approx(every.cv_after[1])
+    assert only_second.below.tolist() == every.below.tolist() == [2, 2]
+
+
+@given(st.lists(st.tuples(st.integers(1, 999), st.integers(1, 3000)), min_size=2, max_size=12),
+       st.lists(st.tuples(st.integers(1, 999), st.integers(1, 3000)), min_size=2, max_size=40))
+def test_a_groups_figures_do_not_depend_on_the_groups_before_it(mine, others):
+    # the same county-stage group alone, and after another group with large sums: the same bits
+    def run(groups):
+        xs = np.array([x / 7 for grp in groups for x, _ in grp])
+        ws = np.array([float(w) for grp in groups for _, w in grp])
+        codes = np.array([gi for gi, grp in enumerate(groups) for _ in grp])
+        means = np.array([sum(w * x / 7 for x, w in grp) / sum(w for _, w in grp) for grp in groups])
+        n = len(groups)
+        return balance_remedy(xs, ws, np.ones(len(xs), dtype=bool), codes, n, means, np.full(n, 0.05),
+                              np.array(["<="] * n, dtype=object))
+
+    alone, after = run([mine]), run([others, mine])
+    assert alone.raise_lowest[0] == after.raise_lowest[1]
+    assert np.array_equal(alone.cv_after[:1], after.cv_after[1:], equal_nan=True)

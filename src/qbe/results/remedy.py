@@ -163,25 +163,48 @@ def _fields_in_order(plan, top: int) -> list[int]:
 # ---------------------------------------------------------------------- solving for the amount
 
 
+#: The comparisons a remedy can be solved for; a row's comparison is kept as its index here
+#: (-1: another one, or none), so a whole column is tested with integer compares.
+OPS = (">=", ">", "<=", "<")
+
+
 def _row_ops(d: ast.Decl, stage: np.ndarray) -> np.ndarray | None:
-    """The comparison each row's requirement uses, or None when several clauses judge one row together."""
+    """The comparison each row's requirement uses (an index into :data:`OPS`), or None when
+    several clauses judge one row together."""
     per_stage = any(r.stage is not None for r in d.requires)
     if not per_stage:
-        return np.full(len(stage), d.requires[0].op, dtype=object) if len(d.requires) == 1 else None
+        return np.full(len(stage), _op_code(d.requires[0].op), dtype=np.int8) if len(d.requires) == 1 else None
     from ..compiler.frame import STAGE_CODES
 
-    ops = np.full(len(stage), None, dtype=object)
+    ops = np.full(len(stage), -1, dtype=np.int8)
     for r in sorted(d.requires, key=lambda r: r.stage is not None):
-        mask = np.ones(len(stage), dtype=bool) if r.stage is None else stage == STAGE_CODES[r.stage]
-        ops[mask] = r.op
+        mask = slice(None) if r.stage is None else stage == STAGE_CODES[r.stage]
+        ops[mask] = _op_code(r.op)
     return ops
 
 
+def _op_code(op: str | None) -> int:
+    return OPS.index(op) if op in OPS else -1
+
+
+def op_codes(op: np.ndarray) -> np.ndarray:
+    """Comparisons as :data:`OPS` indices: given as indices already, or as their texts (">=" …)."""
+    op = np.asarray(op)
+    if op.dtype.kind in "iu":
+        return op.astype(np.int8, copy=False)
+    out = np.full(op.shape, -1, dtype=np.int8)
+    for j, o in enumerate(OPS):
+        out[op == o] = j
+    return out
+
+
 def _met(op: np.ndarray, value: np.ndarray, req: np.ndarray) -> np.ndarray:
-    """Row by row, whether ``value op req`` holds by the evaluation's own comparison."""
+    """Row by row, whether ``value op req`` holds by the evaluation's own comparison (``op``: codes)."""
     out = np.zeros(len(value), dtype=bool)
-    for o in (">=", ">", "<=", "<"):
-        m = op == o
+    for j, o in enumerate(OPS):
+        m = op == j
+        if m.all():  # one comparison for every row (the usual case): no gathers
+            return k.compare(o, value, req) == k.MET
         if m.any():
             out[m] = k.compare(o, value[m], req[m]) == k.MET
     return out
@@ -194,12 +217,13 @@ def solve_amounts(op: np.ndarray, value: np.ndarray, slope: np.ndarray, req: np.
     or of the wrong sign, an operator other than ≥ > ≤ <), or where a number
     is missing. ``whole`` rounds up to whole units (inputs that are counts).
     """
+    op = op_codes(op)
     value = np.asarray(value, dtype=np.float64)
     slope = np.broadcast_to(np.asarray(slope, dtype=np.float64), value.shape)
     req = np.asarray(req, dtype=np.float64)
-    up = (op == ">=") | (op == ">")
-    down = (op == "<=") | (op == "<")
-    strict = (op == ">") | (op == "<")
+    up = (op == 0) | (op == 1)
+    down = (op == 2) | (op == 3)
+    strict = (op == 1) | (op == 3)
     t = k.tol(req)
     # the value the comparison starts to accept, and the exact requirement
     edge = np.where(up, np.where(strict, req + t, req - t), np.where(strict, req - t, req + t))
@@ -282,8 +306,14 @@ class BalanceRemedy:
 
 
 def balance_remedy(x, w, member, codes: np.ndarray, n: int, mean: np.ndarray, limit: np.ndarray | None,
-                   op: np.ndarray | None) -> BalanceRemedy:
-    """Contributions and raise-to-mean figures of a weighted CV, for every group at once."""
+                   op: np.ndarray | None, groups: np.ndarray | None = None) -> BalanceRemedy:
+    """Contributions and raise-to-mean figures of a weighted CV, for every group at once.
+
+    ``groups`` (a mask over the groups) limits the search for the fewest
+    lowest members to raise to the groups a report will show (those over their
+    limit): that search sorts the members, the costly part at national scale.
+    Elsewhere ``raise_lowest`` is -1.
+    """
     x = np.asarray(x, dtype=np.float64)
     w = np.broadcast_to(np.asarray(w, dtype=np.float64), x.shape)
     member = np.asarray(member, dtype=bool) & np.isfinite(x) & np.isfinite(w)
@@ -312,23 +342,21 @@ def balance_remedy(x, w, member, codes: np.ndarray, n: int, mean: np.ndarray, li
                    tot_sq - np.bincount(codes, weights=wm * cut_y * cut_y, minlength=n))
     raise_lowest = np.full(n, -1, dtype=np.int64)
     cv_after = np.full(n, np.nan)
-    idx = np.nonzero(below_m)[0]
+    idx = np.nonzero(below_m if groups is None else below_m & np.asarray(groups, dtype=bool)[codes])[0]
     if limit is not None and op is not None and idx.size:
         # by group, lowest first; between equal values the larger school first (it moves the CV most)
         order = idx[np.lexsort((-wm[idx], y[idx], codes[idx]))]
         g = codes[order]
-        c1 = np.cumsum(wm[order] * y[order])
-        c2 = np.cumsum(sq[order])
         start = np.r_[0, np.nonzero(np.diff(g))[0] + 1]
         first = np.repeat(start, np.diff(np.r_[start, len(order)]))
-        base1 = np.where(first > 0, c1[first - 1], 0.0)
-        base2 = np.where(first > 0, c2[first - 1], 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = (s1[g] - (c1 - base1)) / W[g]
-            var = np.maximum((tot_sq[g] - (c2 - base2)) / W[g] - d * d, 0.0)
-            cv_k = np.sqrt(var) / (mean[g] + d)
         rank = np.arange(len(order)) - first + 1
-        ok = _met(np.asarray(op, dtype=object)[g], cv_k, np.asarray(limit, dtype=np.float64)[g])
+        c1 = _running_sums(wm[order] * y[order], start, rank)
+        c2 = _running_sums(sq[order], start, rank)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = (s1[g] - c1) / W[g]
+            var = np.maximum((tot_sq[g] - c2) / W[g] - d * d, 0.0)
+            cv_k = np.sqrt(var) / (mean[g] + d)
+        ok = _met(op_codes(op)[g], cv_k, np.asarray(limit, dtype=np.float64)[g])
         hit = np.nonzero(ok)[0]
         if hit.size:
             # the first hit of each group is its fewest lowest members
@@ -336,6 +364,19 @@ def balance_remedy(x, w, member, codes: np.ndarray, n: int, mean: np.ndarray, li
             raise_lowest[grp] = rank[hit[first_hit]]
             cv_after[grp] = cv_k[hit[first_hit]]
     return BalanceRemedy(share, below, cv_all, raise_lowest, cv_after)
+
+
+def _running_sums(v: np.ndarray, start: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Each group's running sum of ``v`` (groups are consecutive runs starting at ``start``).
+
+    Added up within each group alone, in order, as a loop over that group would:
+    one running sum over every group minus the total before the group would
+    carry the rounding of all earlier groups into the last digits.
+    """
+    which = np.repeat(np.arange(len(start)), np.diff(np.r_[start, len(v)]))
+    grid = np.zeros((len(start), int(rank.max())))
+    grid[which, rank - 1] = v
+    return np.cumsum(grid, axis=1)[which, rank - 1]
 
 
 def balance_ops(d: ast.Decl, cs_stage: np.ndarray) -> np.ndarray | None:
