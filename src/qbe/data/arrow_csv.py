@@ -3,10 +3,13 @@
 Why: reading a national CSV with the standard library makes one Python
 string per cell (about eight million) and validation then turns rows back
 into columns. pyarrow parses the file in C into one buffer per column.
-Numeric columns are then parsed straight from those buffers (the same
-vectorised decimal parser validation uses on joined text, so the numbers are
-the same bits), and Python strings are only made for the columns that need
-them (codes, names, categories) or for cells an error message quotes.
+Numeric columns are then parsed straight from those buffers: their cells are
+checked against the plain decimal grammar of validation's own parser with a few
+numpy passes over the bytes, and Arrow's string-to-float cast (correctly
+rounded, as the exact integer-over-power-of-ten of that parser is) turns them
+into the same bits. Python strings are only made for the columns that need
+them (codes, names, categories) or for cells an error message quotes, and a
+column with few distinct values makes one string per distinct value.
 
 The result must be exactly the standard reader's, so this reader is used
 only when the file is plain: no quote characters at all, no NUL bytes, every
@@ -20,12 +23,11 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
 import numpy as np
 
-from .cells import blanks_to_none
 from .table import RawSheet
 
 #: Environment variable choosing the CSV engine: ``auto`` (default), ``arrow`` or ``python``.
@@ -41,8 +43,10 @@ def arrow_wanted() -> bool:
     return importlib.util.find_spec("pyarrow") is not None
 
 
-#: Rows turned into Python strings at a time (bounds the copies alive at once).
-_SLICE = 1 << 16
+#: Rows that tell whether a column repeats few values (see :meth:`ArrowCells.distinct`).
+_SAMPLE = 1 << 14
+#: Bytes pyarrow parses at a time.
+_BLOCK = 1 << 20
 
 #: Digits a plain decimal may have (below 2**53, so exact), as validation's own parser allows.
 _MAX_DIGITS = 15
@@ -60,31 +64,56 @@ class ArrowCells(Sequence[Any]):
     def __init__(self, array: Any) -> None:
         self._array = array  # a pyarrow StringArray, offset 0 or not
         self._list: list[Any] | None = None
+        self._buffers: tuple[np.ndarray, np.ndarray] | None = None
+        self._lengths: np.ndarray | None = None
+        self._distinct: tuple[list[Any], np.ndarray] | None | bool = False  # False: not looked at yet
 
     def __len__(self) -> int:
         return len(self._array)
 
     def values(self) -> list[Any]:
-        """The cells as Python values, made once."""
+        """The cells as Python values, made once.
+
+        A column that repeats few values (codes, stages, types) makes one
+        string per distinct value, shared by its cells: at a quarter of a
+        million rows that saves most of the time and memory. Names and school
+        codes are nearly all distinct and are made cell by cell, in C.
+        """
         if self._list is None:
-            # Codes, stages and types repeat few values: keep one string object per distinct value
-            # (a C-level pass per slice), which at millions of rows saves most of the column's memory.
-            # Names and school codes are nearly all distinct: there the table of seen values would
-            # only cost memory, so it is dropped after the first slice shows that.
-            seen: dict[str, str] | None = {}
-            cells: list[Any] = []
-            for lo in range(0, len(self._array), _SLICE):
-                part = self._array.slice(lo, _SLICE).to_pylist()
-                if seen is None:
-                    cells += part
-                    continue
-                cells += map(seen.setdefault, part, part)
-                if len(seen) * 2 > len(part):
-                    seen = None
-            del seen
-            blanks_to_none(cells)
-            self._list = cells
+            distinct = self.distinct()
+            if distinct is not None:
+                words, codes = distinct
+                self._list = np.array(words, dtype=object)[codes].tolist()
+            else:
+                self._list = _python_cells(self._array, self.lengths() == 0)
         return self._list
+
+    def distinct(self) -> tuple[list[Any], np.ndarray] | None:
+        """The column's distinct values (``None`` for the empty cell) and each cell's index into them.
+
+        ``None`` when the column's first rows show it hardly repeats a value
+        (names, school codes): there the distinct values would be the cells.
+        """
+        if self._distinct is False:
+            self._distinct = _distinct_values(self._array)
+        return self._distinct  # type: ignore[return-value]
+
+    def map_distinct(self, compute: Callable[[Any], Any]) -> list[Any] | None:
+        """``[compute(cell) for cell in self]``, calling ``compute`` once per distinct value.
+
+        For the few-valued columns validation reads through a lookup (yes/no,
+        categories): no string is made per cell, and the per-cell step is one
+        numpy take. ``None`` when the column does not repeat values, or its
+        strings are made already (a lookup over them is as cheap).
+        """
+        distinct = None if self._list is not None else self.distinct()
+        if distinct is None:
+            return None
+        words, codes = distinct
+        results = np.empty(len(words), dtype=object)
+        for k, word in enumerate(words):
+            results[k] = compute(word)
+        return results[codes].tolist()
 
     @overload
     def __getitem__(self, i: int) -> Any: ...
@@ -101,25 +130,64 @@ class ArrowCells(Sequence[Any]):
     def __iter__(self) -> Iterator[Any]:
         return iter(self.values())
 
-    def buffers(self) -> tuple[np.ndarray, np.ndarray]:
-        """The column's bytes and its ``n + 1`` cell offsets into them."""
+    def _offsets(self) -> np.ndarray:
+        """The ``n + 1`` cell offsets as Arrow holds them (int32, or int64 for a large string column): no copy."""
         arr = self._array
-        n = len(arr)
-        bufs = arr.buffers()
         width = np.int64 if str(arr.type) == "large_string" else np.int32
-        offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + n + 1].astype(np.int64)
-        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, dtype=np.uint8)
-        return data[offsets[0] : offsets[-1]], offsets - offsets[0]
+        return np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
+
+    def buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        """The column's bytes and its ``n + 1`` cell offsets into them (from 0), worked out once.
+
+        The offsets keep Arrow's integer width and are only copied when they
+        do not start at 0 (a slice): a national table has dozens of columns of
+        a quarter of a million cells, and every fresh array costs page faults.
+        """
+        if self._buffers is None:
+            offsets = self._offsets()
+            start = int(offsets[0])
+            buf = self._array.buffers()[2]
+            data = np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, dtype=np.uint8)
+            self._buffers = data[start : int(offsets[-1])], (offsets - offsets.dtype.type(start) if start else offsets)
+        return self._buffers
+
+    def lengths(self) -> np.ndarray:
+        """Each cell's length in bytes, worked out once."""
+        if self._lengths is None:
+            self._lengths = np.diff(self._offsets())
+        return self._lengths
 
     def plain_decimals(self) -> np.ndarray | None:
         """The column as numbers when every cell is a plain decimal or empty (NaN), else ``None``.
 
         The same grammar and the same result as validation's parser of joined
         text (:func:`qbe.data.cells.parse_decimals`): ``[+-]digits[.digits]``
-        with at most 15 digits, read as an exact integer divided by an exact
-        power of ten. Here the cells are laid out as a fixed-width byte matrix
-        (cells are short), so the digits accumulate one column of the matrix
-        at a time instead of one byte of the file at a time.
+        (``.5`` and ``5.`` included) with at most 15 digits, read as an exact
+        integer divided by an exact power of ten. :func:`plain_decimal_cells`
+        checks the grammar on the bytes; Arrow's cast reads the numbers. Both
+        that division and the cast round the same decimal correctly, so they
+        give the same bits. Should the cast ever refuse a checked column, the
+        byte-matrix parser (:meth:`matrix_decimals`) reads it instead.
+        """
+        data, offsets = self.buffers()
+        n = len(offsets) - 1
+        if n == 0:
+            return np.empty(0)
+        if data.size == 0:
+            return np.full(n, np.nan)
+        lengths = self.lengths()
+        if not plain_decimal_cells(data, offsets, lengths):
+            return None
+        values = _cast_decimals(data, offsets, lengths)
+        return values if values is not None else self.matrix_decimals()
+
+    def matrix_decimals(self) -> np.ndarray | None:
+        """:meth:`plain_decimals` without Arrow's cast: the digits of a fixed-width byte matrix.
+
+        Cells are short, so the digits accumulate one column of the matrix at
+        a time instead of one byte of the file at a time. Slower than the
+        cast; kept for a column the cast refuses and as the reference the
+        tests compare the cast with.
         """
         data, offsets = self.buffers()
         n = len(offsets) - 1
@@ -160,22 +228,127 @@ class ArrowCells(Sequence[Any]):
 
     def nonempty(self) -> np.ndarray:
         """Which cells hold at least one character."""
-        _, offsets = self.buffers()
-        return np.diff(offsets) > 0
+        return self.lengths() > 0
 
     def tail(self, first: int) -> ArrowCells:
         """The cells from row ``first`` on (no copy)."""
-        return ArrowCells(self._array.slice(first))
+        rest = ArrowCells(self._array.slice(first))
+        if self._lengths is not None:
+            rest._lengths = self._lengths[first:]
+        return rest
 
     def take(self, rows: np.ndarray) -> ArrowCells:
         import pyarrow as pa
 
-        return ArrowCells(self._array.take(pa.array(rows)))
+        return ArrowCells(_kernel("take", self._array, pa.array(rows)))
 
     def __eq__(self, other: object) -> bool:
         return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def plain_decimal_cells(data: np.ndarray, offsets: np.ndarray, lengths: np.ndarray | None = None) -> bool:
+    """Whether every cell is empty or ``[+-]?(digits[.digits]|.digits)`` with 1 to 15 digits.
+
+    ``data`` holds the cells' bytes back to back, ``offsets`` the ``n + 1``
+    cell bounds (from 0), ``lengths`` their differences when already known. Why bytes and not a regular expression: a pattern
+    per cell costs about as much as the parse itself, while a number column
+    has almost only digits, so a few comparisons over the bytes clear it, and
+    a running count of the other bytes (signs, dots) gives how many each cell
+    holds.
+    """
+    if data.size == 0:
+        return True
+    if int(data.max()) > 57:
+        return False  # letters ("1e5", "inf", "nan"), ":" to "~", and every non-ASCII byte
+    if lengths is None:
+        lengths = np.diff(offsets)
+    if int(data.min()) >= 48:
+        digits = lengths  # digits only: the common whole-number column, checked without a byte-sized array
+    else:
+        other = data < 48
+        dot = data == 46
+        sign = (data == 43) | (data == 45)
+        if bool((other & ~(dot | sign)).any()):
+            return False  # a space, a tab, a comma, a slash …
+        filled = lengths > 0
+        first = data[offsets[:-1][filled]]
+        signed = np.zeros(lengths.size, dtype=np.int32)
+        signed[filled] = (first == 43) | (first == 45)
+        if int(np.count_nonzero(sign)) != int(np.count_nonzero(signed)):
+            return False  # a sign not at its cell's start ("5-", "+-1", "--5")
+        running = np.zeros(data.size + 1, dtype=np.int32 if data.size < 2**31 else np.int64)
+        np.cumsum(other, out=running[1:])
+        others = running[offsets[1:]] - running[offsets[:-1]]  # signs and dots in each cell
+        if bool((others - signed > 1).any()):
+            return False  # two dots in one cell
+        digits = lengths - others
+    if bool(((digits == 0) & (lengths > 0)).any()):
+        return False  # "-", "+", ".", "-.": no digit at all
+    return int(digits.max()) <= _MAX_DIGITS
+
+
+def _cast_decimals(data: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
+    """Arrow's correctly rounded string-to-float cast of checked cells; empty cells NaN.
+
+    The buffers are lent to Arrow as they are (no copy); empty cells are
+    marked null, since the cast refuses an empty string. ``None`` when the
+    cast refuses anyway.
+    """
+    import pyarrow as pa
+
+    filled = lengths > 0
+    validity = None if filled.all() else pa.py_buffer(np.packbits(filled, bitorder="little"))
+    kind = pa.StringArray if offsets.dtype == np.int32 else pa.LargeStringArray
+    text = kind.from_buffers(filled.size, pa.py_buffer(np.ascontiguousarray(offsets)), pa.py_buffer(np.ascontiguousarray(data)),
+                             validity)  # fmt: skip
+    try:
+        numbers = _kernel("cast", text, options=_cast_options(pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    if numbers.type != pa.float64() or len(numbers) != filled.size:
+        return None
+    buffer = numbers.buffers()[1]
+    if numbers.offset == 0 and buffer is not None and buffer.is_mutable:
+        values = np.frombuffer(buffer, dtype=np.float64)[: filled.size]  # the cast's own new buffer, writable: no copy
+    else:
+        values = np.array(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if not values.flags.writeable:
+        values = values.copy()  # callers scale and blank values in place
+    values[~filled] = np.nan  # a null's slot holds no number: write the one NaN the other parsers write
+    return values
+
+
+def _python_cells(array: Any, empty: np.ndarray) -> list[Any]:
+    """A string column as the csv module gives it: ``str`` cells, ``None`` where ``empty``."""
+    if len(array) == 0:
+        return []
+    if array.null_count:
+        array = array.fill_null("")
+    cells = array.to_numpy(zero_copy_only=False)
+    if not cells.flags.writeable:
+        cells = cells.copy()
+    cells[empty] = None
+    return cells.tolist()
+
+
+def _distinct_values(array: Any) -> tuple[list[Any], np.ndarray] | None:
+    """:meth:`ArrowCells.distinct`: Arrow's dictionary encoding, in order of first appearance.
+
+    Whether a column repeats few values is judged on its first rows, so a
+    column of names costs one small encoding, not a full one thrown away.
+    """
+    if len(array) == 0:
+        return None
+    if array.null_count:
+        array = array.fill_null("")
+    sample = array.slice(0, _SAMPLE)
+    if len(_kernel("dictionary_encode", sample).dictionary) * 2 > len(sample):
+        return None
+    encoded = _kernel("dictionary_encode", array)
+    words = [None if word == "" else word for word in encoded.dictionary.to_pylist()]
+    return words, encoded.indices.to_numpy(zero_copy_only=False)
 
 
 class ColumnRows(Sequence[list[Any]]):
@@ -203,10 +376,39 @@ class ColumnRows(Sequence[list[Any]]):
     __hash__ = None  # type: ignore[assignment]
 
 
+def _kernel(name: str, *args: Any, options: Any = None) -> Any:
+    """Run Arrow's compute function ``name``.
+
+    Why not ``pyarrow.compute``: importing it wraps every one of Arrow's
+    several hundred functions in Python, about 0.06 s of a national load that
+    uses three of them. The functions themselves live in ``pyarrow._compute``,
+    which that module re-exports; it is used when present.
+    """
+    try:
+        from pyarrow._compute import call_function
+    except ImportError:  # pragma: no cover - a pyarrow that moved it
+        from pyarrow.compute import call_function
+    return call_function(name, list(args), options)
+
+
+def _cast_options(target: Any) -> Any:
+    """Options of a safe cast to ``target`` (see :func:`_kernel` for where they come from)."""
+    try:
+        from pyarrow._compute import CastOptions
+    except ImportError:  # pragma: no cover
+        from pyarrow.compute import CastOptions
+    return CastOptions.safe(target)
+
+
+def _one_chunk(column: Any) -> Any:
+    """A chunked column as one array (copied only when there are several chunks)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def read_csv_arrow(
     data: bytes, source: str, delimiter: str, known_headers: Iterable[str] | None, header_text: Any, find_header: Any
 ) -> RawSheet | None:
-    """The sheet the standard reader would build from ``data`` (UTF-8, no BOM), or ``None`` to let it read.
+    """The sheet the standard reader would build from ``data`` (valid UTF-8, no BOM), or ``None`` to let it read.
 
     ``header_text`` and ``find_header`` are the standard reader's own helpers,
     so the header row and header texts are found by the same code.
@@ -227,19 +429,22 @@ def read_csv_arrow(
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
-            # one block: one chunk per column, so no copy to combine chunks (2 cores gain little from threads)
-            read_options=pacsv.ReadOptions(column_names=names, block_size=max(1 << 20, len(data) + 1), use_threads=False),
+            # blocks of 1 MiB stay in the CPU's cache: a third less CPU time than one block, even with the copy that
+            # joins the chunks; threads gain nothing measurable on 2 cores shared with other work, and cost CPU time
+            read_options=pacsv.ReadOptions(column_names=names, block_size=_BLOCK, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
                                              newlines_in_values=False, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in names},
+            # check_utf8: the caller decoded the text strictly (read_csv) and hands over valid UTF-8; checking it again
+            # costs a pass over every cell
+            convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in names}, check_utf8=False,
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )  # fmt: skip
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError):
         return None  # ragged rows, a blank line among several columns …: the csv module's business
     n_records = table.num_rows
-    columns = [ArrowCells(table.column(i).combine_chunks()) for i in range(fields)]
+    columns = [ArrowCells(_one_chunk(table.column(i))) for i in range(fields)]
     limit = csv.field_size_limit()
-    if any(int(np.diff(c.buffers()[1]).max(initial=0)) > limit for c in columns):
+    if any(int(c.lengths().max(initial=0)) > limit for c in columns):
         return None  # the csv module refuses such a cell, with its own message
     head = [[c[i] for c in columns] for i in range(min(n_records, 20))]
     header_index = find_header(head, known_headers)
@@ -251,7 +456,9 @@ def read_csv_arrow(
     first = header_index + 1
     body = [c.tail(first) for c in columns]
     filled = [c.nonempty() for c in body]
-    keep = np.logical_or.reduce(filled) if filled else np.zeros(0, dtype=bool)
+    keep = filled[0].copy() if filled else np.zeros(0, dtype=bool)  # rows with any cell: in place, no stacked copy
+    for more in filled[1:]:
+        keep |= more
     numbers = np.arange(first + 1, n_records + 1, dtype=np.int64)
     if keep.size and not keep.all():
         rows = np.flatnonzero(keep)

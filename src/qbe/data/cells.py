@@ -265,6 +265,11 @@ class _Memo(dict[Any, Any]):
 
 
 def memo_map(compute: Callable[[Any], Any], cells: Sequence[Any]) -> list[Any]:
+    by_value = getattr(cells, "map_distinct", None)  # a column-wise reader's cells know their distinct values
+    if by_value is not None:
+        found = by_value(compute)
+        if found is not None:
+            return found
     memo = _Memo(compute)
     try:
         return list(map(memo.__getitem__, cells))
