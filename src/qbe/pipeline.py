@@ -290,10 +290,39 @@ def run(
         ev = evaluate(model, rows, counties, issues, plan, frame)
         ev.exemptions = applied
     with t.phase("write"):
-        report = ev.to_dict(include_rows=rows.n <= ROWS_IN_REPORT_DICT)
-        written, failed = write_reports(ev, report, formats, output, lang, reg, echo)
+        try:
+            prepare_writers(ev, formats, output, reg)
+            report = ev.to_dict(include_rows=rows.n <= ROWS_IN_REPORT_DICT)
+            written, failed = write_reports(ev, report, formats, output, lang, reg, echo)
+        finally:
+            discard_prepared(ev)
     n_err = sum(1 for i in issues if i.severity == "error")
     return RunResult(ev, report, written, failed, t, n_err)
+
+
+def prepare_writers(ev: Evaluation, formats: Iterable[str], output: str | Path | None, reg: Registry) -> None:
+    """Let writers that can start early do so (a writer's optional ``prepare(evaluation, folder, stem)``).
+
+    Called before the report dict is assembled, so slow work (the JSON
+    report's row arrays at national scale) can overlap it. Preparing only
+    saves time: a writer that fails to prepare makes everything in ``render``.
+    """
+    out_dir = Path(output) if output else Path("qbe-report")
+    for fmt in formats:
+        _, writer = reg.writers[fmt]
+        prepare = getattr(writer, "prepare", None)
+        if callable(prepare) and writer.extension is not None:
+            try:
+                prepare(ev, out_dir, ev.model.standard.id)
+            except Exception:  # noqa: BLE001 - an optimisation only; render does the work itself
+                pass
+
+
+def discard_prepared(ev: Evaluation) -> None:
+    """Stop and clean up whatever :func:`prepare_writers` started and no writer used."""
+    from .results import json_arrays
+
+    json_arrays.discard(ev)
 
 
 def write_reports(ev, report, formats, output, lang, reg: Registry, echo=print):

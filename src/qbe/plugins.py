@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -154,11 +155,13 @@ def plugin_version(pm: pluggy.PluginManager, name: str) -> str:
     return "?"
 
 
-def atomic_write(path: Path, data: bytes | str | Iterable[str] | Iterable[bytes]) -> Path:
+def atomic_write(path: Path, data: bytes | str | Iterable[str | bytes | Path]) -> Path:
     """Write to a temporary file beside ``path``, then rename: no half-written reports.
 
     ``data`` may be one string or bytes object, or an iterable of pieces (large
-    reports are streamed rather than built as one string).
+    reports are streamed rather than built as one string). A piece that is a
+    :class:`~pathlib.Path` stands for that file's contents (a part of the
+    report made ahead in a spool file), copied by the kernel where it can.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     pieces = [data] if isinstance(data, (str, bytes)) else data
@@ -169,7 +172,10 @@ def atomic_write(path: Path, data: bytes | str | Iterable[str] | Iterable[bytes]
     try:
         with os.fdopen(fd, "wb") as fh:
             for piece in pieces:
-                fh.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+                if isinstance(piece, Path):
+                    _copy_into(fh, piece)
+                else:
+                    fh.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -178,3 +184,25 @@ def atomic_write(path: Path, data: bytes | str | Iterable[str] | Iterable[bytes]
             pass
         raise
     return path
+
+
+def _copy_into(fh: Any, source: Path) -> None:
+    """Append the file ``source`` to the open file ``fh``: with ``copy_file_range`` where the
+    system has it (no copy through Python), else in large chunks."""
+    fh.flush()
+    with open(source, "rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        done = 0
+        if hasattr(os, "copy_file_range"):
+            try:
+                while done < size:
+                    n = os.copy_file_range(src.fileno(), fh.fileno(), size - done)
+                    if n <= 0:
+                        break
+                    done += n
+            except OSError:  # another file system, or a kernel without it: copy the rest by hand
+                pass
+        if done < size:
+            src.seek(done)
+            os.lseek(fh.fileno(), 0, os.SEEK_END)
+            shutil.copyfileobj(src, fh, 1 << 23)

@@ -183,17 +183,7 @@ class Evaluation:
 
         m, fr = self.model, self.frame
         std = m.standard
-        issues_by_row: dict[int, list[dict]] = {}
-        row_index: dict[int, int] | None = None  # input row number → index, made only if an issue names a row
-        errors, warnings = [], []
-        for iss in self.issues:
-            d = _issue(iss)
-            (errors if iss.severity == "error" else warnings).append(d)
-            if iss.row is not None and iss.source == fr.rows.source and fr.n:
-                if row_index is None:
-                    row_index = {r: i for i, r in enumerate(fr.rows.row_numbers.tolist())}
-                if iss.row in row_index:
-                    issues_by_row.setdefault(row_index[iss.row], []).append(d)
+        errors, warnings, issues_by_row = self.issue_index()
         self.issues_by_row = issues_by_row
         schools = self._rows(issues_by_row) if include_rows else []
         school_checks = self._schools() if include_rows else self._schools(only_notable=True)
@@ -249,6 +239,31 @@ class Evaluation:
             "warnings": warnings,
             "exemptions": self.exemptions,
         }
+
+    def issue_index(self) -> tuple[list[dict], list[dict], dict[int, list[dict]]]:
+        """The data issues as report dicts: errors, warnings, and those naming an input row by its index.
+
+        Made once: the JSON report's row array may be laid out (by a second
+        process) before the rest of the report is assembled.
+        """
+        memo = self.__dict__.get("_issue_index")
+        if memo is not None:
+            return memo
+        fr = self.frame
+        issues_by_row: dict[int, list[dict]] = {}
+        row_index: dict[int, int] | None = None  # input row number → index, made only if an issue names a row
+        errors, warnings = [], []
+        for iss in self.issues:
+            d = _issue(iss)
+            (errors if iss.severity == "error" else warnings).append(d)
+            if iss.row is not None and iss.source == fr.rows.source and fr.n:
+                if row_index is None:
+                    row_index = {r: i for i, r in enumerate(fr.rows.row_numbers.tolist())}
+                if iss.row in row_index:
+                    issues_by_row.setdefault(row_index[iss.row], []).append(d)
+        memo = (errors, warnings, issues_by_row)
+        self.__dict__["_issue_index"] = memo
+        return memo
 
     def row_columns(self) -> dict[str, Any]:
         """Every per-row output as plain lists (computed once, shared by all writers)."""

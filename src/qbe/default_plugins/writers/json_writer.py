@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ...results import json_arrays
 from ...results.fastjson import JsonObjects, rows_json, school_checks_json
 
 try:  # orjson encodes the report shell (counties, findings) several times faster than the standard library
@@ -149,36 +151,60 @@ class JsonWriter:
     extension = ".json"
     description = "JSON 结果（带版本的模式，见 qbe schema）/ JSON results (versioned schema, see qbe schema)"
 
-    def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes]:
+    def prepare(self, evaluation, folder: Path, stem: str) -> None:
+        """Start laying out a large report's row arrays in a second process (see :mod:`qbe.results.json_arrays`)."""
+        job = json_arrays.start(evaluation, folder, stem)
+        if job is not None:
+            evaluation.__dict__[json_arrays.JOB_KEY] = job
+
+    def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes | Path]:
         n = report["summary"]["rows"]
         if n <= BIG and len(report["schools"]) == n:
+            _drop_job(evaluation)
             return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
         return self._stream(evaluation, report)
 
-    def _stream(self, evaluation, report: dict) -> Iterator[bytes]:
+    def _stream(self, evaluation, report: dict) -> Iterator[bytes | Path]:
         """Compact JSON in pieces: the two large arrays are built column-wise and never joined whole.
 
         The rest (the shell: counties with their findings, the standard, the
         errors) is encoded first, member by member, so a report that cannot be
-        written fails before any array is built.
+        written fails before any array is built. Arrays a second process laid
+        out (:meth:`prepare`) come as spool files, which the report copies.
         """
-        arrays = {
-            "schools": lambda: rows_json(evaluation, getattr(evaluation, "issues_by_row", {})),
-            "school_checks": lambda: school_checks_json(evaluation),
-        }
-        shell: list[Piece | str] = [b"{"]
-        for j, (key, value) in enumerate(report.items()):
-            shell.append((b"," if j else b"") + _key(key) + b":")
-            if key in arrays:
-                shell.append(key)  # the array goes here
-            else:
-                json_pieces(value, shell)
-        shell.append(b"}\n")
-        for piece in shell:
-            if isinstance(piece, str):
-                yield from _array(arrays[piece]())
-            else:
-                yield bytes(piece) if isinstance(piece, memoryview) else piece  # bytes for every consumer
+        job = evaluation.__dict__.pop(json_arrays.JOB_KEY, None)
+        try:
+            arrays = {
+                "schools": lambda: rows_json(evaluation, getattr(evaluation, "issues_by_row", {})),
+                "school_checks": lambda: school_checks_json(evaluation),
+            }
+            shell: list[Piece | str] = [b"{"]
+            for j, (key, value) in enumerate(report.items()):
+                shell.append((b"," if j else b"") + _key(key) + b":")
+                if key in arrays:
+                    shell.append(key)  # the array goes here
+                else:
+                    json_pieces(value, shell)
+            shell.append(b"}\n")
+            spools = None
+            if job is not None:  # the child lays out the rows meanwhile; the school checks are laid out here
+                job.lay_out_here("school_checks", arrays["school_checks"]())
+                spools = job.result()
+            for piece in shell:
+                if isinstance(piece, str):
+                    if spools is not None:
+                        yield spools[piece]
+                    else:
+                        yield from _array(arrays[piece]())
+                else:
+                    yield bytes(piece) if isinstance(piece, memoryview) else piece  # bytes for every consumer
+        finally:
+            if job is not None:
+                job.close()
+
+
+def _drop_job(evaluation) -> None:
+    json_arrays.discard(evaluation)
 
 
 def _key(key: Any) -> bytes:

@@ -1,0 +1,192 @@
+"""The two per-row arrays of a large JSON report, laid out by a second process meanwhile.
+
+Why: at national scale the ``schools`` and ``school_checks`` arrays (a few
+hundred megabytes) take about as long to lay out as everything else the
+report needs (the county results, their findings and their JSON), and each
+half is single-threaded work. On a machine with two or more processors a
+forked child lays out the arrays from the same evaluation (its memory is
+shared copy-on-write, nothing is sent across) into spool files beside the
+report, while the parent builds the report dict; the JSON writer then copies
+the spools into the report. The bytes are those the one-process path writes
+(:mod:`.fastjson`); tests compare them.
+
+Used only where it is safe and pays: on Linux (fork without exec is unsafe on
+macOS, Windows has no fork), with two or more usable processors, for reports
+of at least :data:`MIN_ROWS` rows. ``QBE_JSON_PROCESSES=1`` turns it off. If the
+child fails in any way, its spools are dropped and the arrays are laid out in
+this process as before, so the report is the same either way.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .fastjson import JsonObjects, rows_json
+
+if TYPE_CHECKING:
+    from .assemble import Evaluation
+
+#: Fewer rows than this are laid out in-process: a fork costs tens of milliseconds.
+MIN_ROWS = 50_000
+
+#: Environment variable: ``1`` keeps the JSON report in one process.
+PROCESSES_ENV = "QBE_JSON_PROCESSES"
+
+
+def usable() -> bool:
+    """Whether this machine and setting allow the second process."""
+    if os.environ.get(PROCESSES_ENV, "").strip() == "1":
+        return False
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return cpus >= 2
+
+
+class ArraysJob:
+    """A child process laying out the arrays into spool files; :meth:`result` waits for it."""
+
+    def __init__(self, pid: int, status_fd: int, spools: dict[str, Path], folder: Path, stem: str) -> None:
+        self._folder, self._stem = folder, stem
+        self._pid: int | None = pid
+        self._fd: int | None = status_fd
+        self.spools = spools
+        self._ok: bool | None = None
+
+    def lay_out_here(self, key: str, objects: JsonObjects) -> None:
+        """Lay out another array in this process, into a spool beside the child's (while it works)."""
+        fd, name = tempfile.mkstemp(prefix=f".{self._stem}.{key}.", suffix=".part", dir=self._folder)
+        self.spools[key] = Path(name)
+        with os.fdopen(fd, "wb") as f:
+            _write_array(f, objects)
+
+    def result(self) -> dict[str, Path] | None:
+        """The spool file of each array (``[…]`` as the report holds it), or None if the child failed."""
+        if self._ok is None:
+            message = b""
+            try:
+                while chunk := os.read(self._fd, 4096):  # type: ignore[arg-type]
+                    message += chunk
+            finally:
+                self._reap()
+            self._ok = message == b"ok"
+            if not self._ok:
+                self._remove()
+        return self.spools if self._ok else None
+
+    def close(self) -> None:
+        """Stop the child if it still runs and remove the spools (after the report has copied them)."""
+        if self._pid is not None:
+            try:
+                os.kill(self._pid, 9)
+            except OSError:
+                pass
+            self._reap()
+        self._remove()
+
+    def _reap(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._pid is not None:
+            try:
+                os.waitpid(self._pid, 0)
+            except ChildProcessError:
+                pass
+            self._pid = None
+
+    def _remove(self) -> None:
+        for path in self.spools.values():
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+    def __del__(self) -> None:  # a job nobody waited for must not leave a child or spools behind
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+
+def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
+    """Fork a child that lays out the ``schools`` array of ``ev``'s JSON report; None where not worth it
+    or not possible. The parent has the county part to assemble meanwhile, and then lays out the
+    smaller ``school_checks`` array itself (:meth:`ArraysJob.lay_out_here`), which about evens the two."""
+    if ev.frame.n < MIN_ROWS or not usable():
+        return None
+    issues_by_row = ev.issue_index()[2]
+    ev.row_columns()  # both processes read it: made once, before the fork
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{stem}.schools.", suffix=".part", dir=folder)
+        os.close(fd)
+        spool = Path(name)
+    except OSError:
+        return None
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:
+        spool.unlink(missing_ok=True)
+        return None
+    # The child must not run the cyclic collector over the parent's millions of objects: touching
+    # them copies every page of the shared heap. Frozen objects are skipped; the child collects nothing.
+    gc.freeze()
+    pid = -1
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about forking a process that has threads (numpy's BLAS pool, say): the
+            # child only lays out bytes with numpy and writes a file, and leaves with os._exit
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError:  # no memory or process slot for a child: lay out everything here
+        os.close(read_fd)
+        os.close(write_fd)
+        spool.unlink(missing_ok=True)
+        return None
+    finally:
+        if pid != 0:
+            gc.unfreeze()
+    if pid == 0:  # pragma: no cover - runs in the child; its work is checked through the report's bytes
+        gc.disable()
+        os.close(read_fd)
+        status = b"ok"
+        try:
+            with open(spool, "wb") as f:
+                _write_array(f, rows_json(ev, issues_by_row))
+        except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent, which falls back
+            status = f"{type(e).__name__}: {e}".encode("utf-8", "replace")[:2000] or b"failed"
+        finally:
+            try:
+                os.write(write_fd, status)
+            finally:
+                os._exit(0)
+    os.close(write_fd)
+    return ArraysJob(pid, read_fd, {"schools": spool}, folder, stem)
+
+
+def _write_array(f: Any, objects: JsonObjects) -> None:
+    f.write(b"[")
+    for block in objects.blocks():
+        f.write(block)
+    f.write(b"]")
+
+
+#: Where :func:`start`'s job waits on the evaluation for the JSON writer.
+JOB_KEY = "_json_arrays_job"
+
+
+def discard(ev: Evaluation) -> None:
+    """Stop a job the JSON writer did not take (the run failed first, say) and remove its spools."""
+    job = ev.__dict__.pop(JOB_KEY, None)
+    if job is not None:
+        job.close()

@@ -1,0 +1,109 @@
+"""A large JSON report's row arrays laid out by a second process: the same bytes, and nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qbe import pipeline
+from qbe.default_plugins.writers import json_writer
+from qbe.results import json_arrays
+from qbe.results.assemble import Evaluation
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(not json_arrays.usable(), reason="a second process needs Linux and two processors")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """A generated national-style dataset of 60 counties (about 4,600 school-stage rows)."""
+    out = tmp_path_factory.mktemp("gen")
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--out", str(out), "--counties", "60",
+                    "--seed", "3"], check=True, capture_output=True)  # fmt: skip
+    return out
+
+
+def run(data: Path, out: Path, formats=("json",)) -> bytes:
+    pipeline.run("national-2017", str(data / "schools.csv"), str(data / "counties.csv"), formats=formats, output=out,
+                 echo=lambda *a, **k: None)  # fmt: skip
+    return (out / "national-2017.json").read_bytes()
+
+
+@pytest.fixture()
+def one_process(data, tmp_path_factory) -> bytes:
+    """The report made in one process, the reference."""
+    os.environ[json_arrays.PROCESSES_ENV] = "1"
+    try:
+        return run(data, tmp_path_factory.mktemp("one"))
+    finally:
+        del os.environ[json_arrays.PROCESSES_ENV]
+
+
+def test_two_processes_write_the_same_bytes_and_the_parent_lays_out_no_row(data, tmp_path, monkeypatch, one_process):
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    laid_out_here = []
+    monkeypatch.setattr(json_writer, "rows_json", lambda *a: laid_out_here.append(1))
+    assert run(data, tmp_path) == one_process
+    assert laid_out_here == []  # the row array came from the child's spool
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]  # spools removed
+
+
+def test_below_the_threshold_or_turned_off_no_process_is_started(data, tmp_path, monkeypatch, one_process):
+    started = []
+    real = json_arrays.start
+    monkeypatch.setattr(json_arrays, "start", lambda *a: started.append(real(*a)) or started[-1])
+    assert run(data, tmp_path / "a") == one_process
+    assert started == [None]  # ~4,600 rows are below MIN_ROWS
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    monkeypatch.setenv(json_arrays.PROCESSES_ENV, "1")
+    assert run(data, tmp_path / "b") == one_process
+    assert started == [None, None]
+
+
+def test_a_failing_child_leaves_the_work_to_this_process(data, tmp_path, monkeypatch, one_process):
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+
+    def broken(*a):  # the forked child inherits this and fails in it
+        raise MemoryError("no memory for the row array")
+
+    monkeypatch.setattr(json_arrays, "rows_json", broken)
+    assert run(data, tmp_path) == one_process
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
+
+
+def test_a_run_that_fails_before_writing_stops_the_child_and_removes_its_spools(data, tmp_path, monkeypatch):
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    jobs = []
+    real = json_arrays.start
+    monkeypatch.setattr(json_arrays, "start", lambda *a: jobs.append(real(*a)) or jobs[-1])
+
+    def fail(self, include_rows=True):
+        raise RuntimeError("assembling the report failed")
+
+    monkeypatch.setattr(Evaluation, "to_dict", fail)
+    with pytest.raises(RuntimeError, match="assembling"):
+        run(data, tmp_path)
+    assert len(jobs) == 1 and jobs[0] is not None
+    assert list(tmp_path.glob(".*.part")) == []
+    with pytest.raises(ChildProcessError):  # reaped: no child of this process is left
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_other_formats_beside_json_get_the_same_report(data, tmp_path, monkeypatch, one_process):
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    assert run(data, tmp_path, formats=("markdown", "json")) == one_process
+    assert (tmp_path / "national-2017.md").stat().st_size > 0
+
+
+def test_a_spool_is_copied_whole_into_the_report(tmp_path):
+    from qbe.plugins import atomic_write
+
+    spool = tmp_path / "spool"
+    spool.write_bytes(b"x" * 3_000_000 + "县".encode())
+    atomic_write(tmp_path / "r.json", [b"{", spool, b"}"])
+    assert (tmp_path / "r.json").read_bytes() == b"{" + b"x" * 3_000_000 + "县".encode() + b"}"
