@@ -304,8 +304,8 @@ class Evaluation:
             "county_code": cols["county_code"].tolist(),
             "school_code": cols["school_code"].tolist(),
             "school_name": [x or None for x in names.tolist()] if names is not None else [None] * n,
-            "school_type": [TYPE_KEYS[t] if 0 <= t < len(TYPE_KEYS) else None for t in stype.tolist()],
-            "stage": [STAGE_KEYS[t] if 0 <= t < len(STAGE_KEYS) else None for t in fr.stage.tolist()],
+            "school_type": _keys_of(stype, TYPE_KEYS),
+            "stage": _keys_of(fr.stage, STAGE_KEYS),
             "students": clean_array(cols.get("students"), n),
         }
         return self._row_cols
@@ -798,6 +798,13 @@ class Evaluation:
         for g, r in zip(groups, self._checks_at(d, self._check_arrays(d, "cs"), groups, full=True)):
             out[county[g]][STAGE_KEYS[stage[g]]] = r
         return out
+
+
+def _keys_of(codes: np.ndarray, keys: list[str]) -> list[str | None]:
+    """Category codes as their keys (None for a code out of range), by one table lookup."""
+    table = np.array([*keys, None], dtype=object)
+    codes = np.asarray(codes)
+    return table[np.where((codes >= 0) & (codes < len(keys)), codes, len(keys))].tolist()
 
 
 def _max_or_min(d: ast.Decl) -> str | None:
