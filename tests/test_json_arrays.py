@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from qbe import pipeline
-from qbe.default_plugins.writers import json_writer
 from qbe.results import json_arrays
 from qbe.results.assemble import Evaluation
 
@@ -44,12 +43,17 @@ def one_process(data, tmp_path_factory) -> bytes:
         del os.environ[json_arrays.PROCESSES_ENV]
 
 
-def test_two_processes_write_the_same_bytes_and_the_parent_lays_out_no_row(data, tmp_path, monkeypatch, one_process):
+def test_two_processes_write_the_same_bytes(data, tmp_path, monkeypatch, one_process):
+    from qbe.results.fastjson import JsonObjects
+
     monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
-    laid_out_here = []
-    monkeypatch.setattr(json_writer, "rows_json", lambda *a: laid_out_here.append(1))
+    whole_arrays_here = []
+    real = JsonObjects.blocks
+    monkeypatch.setattr(JsonObjects, "blocks", lambda self, *a: whole_arrays_here.append(len(self)) or real(self, *a))
     assert run(data, tmp_path) == one_process
-    assert laid_out_here == []  # the row array came from the child's spool
+    # only the school checks were laid out whole in this process: the rows came block by block
+    rows = sum(1 for _ in (data / "schools.csv").open(encoding="utf-8")) - 1
+    assert len(whole_arrays_here) == 1 and whole_arrays_here[0] < rows
     assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]  # spools removed
 
 
@@ -107,3 +111,30 @@ def test_a_spool_is_copied_whole_into_the_report(tmp_path):
     spool.write_bytes(b"x" * 3_000_000 + "县".encode())
     atomic_write(tmp_path / "r.json", [b"{", spool, b"}"])
     assert (tmp_path / "r.json").read_bytes() == b"{" + b"x" * 3_000_000 + "县".encode() + b"}"
+
+
+@pytest.mark.parametrize("slow", ["child", "parent"])
+def test_the_row_blocks_meet_in_the_middle_whoever_is_faster(data, tmp_path, monkeypatch, one_process, slow):
+    import time
+
+    from qbe.results import fastjson
+
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    monkeypatch.setattr(fastjson, "BLOCK_ROWS", 400)  # a dozen blocks to share
+    real_front, real_steal = json_arrays.BlockQueue.front, json_arrays.ArraysJob.steal
+    if slow == "child":  # the child sleeps before each block: this process lays out most of them
+        monkeypatch.setattr(json_arrays.BlockQueue, "front", lambda q: time.sleep(0.3) or real_front(q))
+    stolen = []
+
+    def steal(job, objects):
+        if slow == "parent":  # this process comes late: the child has laid out every block by then
+            time.sleep(3)
+        real_steal(job, objects)
+        stolen.append((len(job._stolen), job._queue.n))
+
+    monkeypatch.setattr(json_arrays.ArraysJob, "steal", steal)
+    assert run(data, tmp_path) == one_process
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
+    (taken, blocks), = stolen
+    assert blocks >= 10
+    assert (taken > blocks // 2) if slow == "child" else (taken == 0)

@@ -288,6 +288,17 @@ class JsonObjects(Sequence[str]):
         if held is not None:
             yield held[: len(held) - len(sep)]
 
+    @property
+    def n_blocks(self) -> int:
+        """How many blocks of :data:`BLOCK_ROWS` objects there are."""
+        return -(-self._n // BLOCK_ROWS)
+
+    def block(self, i: int, sep: bytes = b",") -> bytes:
+        """Block ``i`` alone, every object followed by ``sep``: blocks can be laid out in any order
+        (by two processes at once) and put together afterwards."""
+        lo = i * BLOCK_ROWS
+        return b"".join(lay_out(self._parts, lo, min(self._n, lo + BLOCK_ROWS), sep))
+
     def __eq__(self, other: object) -> bool:
         return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
 

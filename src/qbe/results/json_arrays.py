@@ -52,15 +52,60 @@ def usable() -> bool:
     return cpus >= 2
 
 
+class BlockQueue:
+    """The row array's blocks, shared by the two processes: the child takes them from the front,
+    this process from the back once its own work is done, so neither waits long for the other
+    whatever the split of the work (many counties or few, a slow disk or a fast one)."""
+
+    def __init__(self, n_blocks: int) -> None:
+        import multiprocessing as mp
+
+        self.n = n_blocks
+        self._ends = mp.RawArray("q", [0, n_blocks])  # next block from the front; one past the last left
+        self._lock = mp.Lock()
+
+    def front(self) -> int | None:
+        with self._lock:
+            i, j = self._ends[0], self._ends[1]
+            if i >= j:
+                return None
+            self._ends[0] = i + 1
+            return i
+
+    def back(self) -> int | None:
+        with self._lock:
+            i, j = self._ends[0], self._ends[1]
+            if i >= j:
+                return None
+            self._ends[1] = j - 1
+            return j - 1
+
+
+def _block(objects: JsonObjects, i: int, last: int) -> bytes:
+    """Block ``i`` of the array body, objects followed by commas, the last block closing the array."""
+    data = objects.block(i)
+    return data[:-1] + b"]" if i == last else data
+
+
 class ArraysJob:
     """A child process laying out the arrays into spool files; :meth:`result` waits for it."""
 
-    def __init__(self, pid: int, status_fd: int, spools: dict[str, Path], folder: Path, stem: str) -> None:
+    def __init__(self, pid: int, status_fd: int, spools: dict[str, Path], folder: Path, stem: str,
+                 queue: BlockQueue | None = None) -> None:
         self._folder, self._stem = folder, stem
         self._pid: int | None = pid
         self._fd: int | None = status_fd
         self.spools = spools
+        self._queue = queue
+        self._stolen: list[bytes] = []  # blocks of the row array laid out here, last first
         self._ok: bool | None = None
+
+    def steal(self, objects: JsonObjects) -> None:
+        """Lay out row blocks the child has not reached yet, from the last one back, until the two meet."""
+        if self._queue is None:
+            return
+        while (i := self._queue.back()) is not None:
+            self._stolen.append(_block(objects, i, self._queue.n - 1))
 
     def lay_out_here(self, key: str, objects: JsonObjects) -> None:
         """Lay out another array in this process, into a spool beside the child's (while it works)."""
@@ -69,8 +114,9 @@ class ArraysJob:
         with os.fdopen(fd, "wb") as f:
             _write_array(f, objects)
 
-    def result(self) -> dict[str, Path] | None:
-        """The spool file of each array (``[…]`` as the report holds it), or None if the child failed."""
+    def result(self) -> dict[str, list[Path | bytes]] | None:
+        """Each array (``[…]`` as the report holds it) as pieces: spool files, then the row blocks
+        laid out here; None if the child failed."""
         if self._ok is None:
             message = b""
             try:
@@ -81,7 +127,12 @@ class ArraysJob:
             self._ok = message == b"ok"
             if not self._ok:
                 self._remove()
-        return self.spools if self._ok else None
+                self._stolen = []
+        if not self._ok:
+            return None
+        out: dict[str, list[Path | bytes]] = {k: [p] for k, p in self.spools.items()}
+        out["schools"] += self._stolen[::-1]
+        return out
 
     def close(self) -> None:
         """Stop the child if it still runs and remove the spools (after the report has copied them)."""
@@ -120,12 +171,14 @@ class ArraysJob:
 
 def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
     """Fork a child that lays out the ``schools`` array of ``ev``'s JSON report; None where not worth it
-    or not possible. The parent has the county part to assemble meanwhile, and then lays out the
-    smaller ``school_checks`` array itself (:meth:`ArraysJob.lay_out_here`), which about evens the two."""
+    or not possible. The parent has the county part to assemble meanwhile, then lays out the
+    ``school_checks`` array itself (:meth:`ArraysJob.lay_out_here`), then takes row blocks from the
+    end of the array until it meets the child (:meth:`ArraysJob.steal`)."""
     if ev.frame.n < MIN_ROWS or not usable():
         return None
     issues_by_row = ev.issue_index()[2]
     ev.row_columns()  # both processes read it: made once, before the fork
+    queue = BlockQueue(rows_json(ev, issues_by_row).n_blocks)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{stem}.schools.", suffix=".part", dir=folder)
@@ -161,8 +214,11 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
         os.close(read_fd)
         status = b"ok"
         try:
+            objects = rows_json(ev, issues_by_row)
             with open(spool, "wb") as f:
-                _write_array(f, rows_json(ev, issues_by_row))
+                f.write(b"[" if queue.n else b"[]")
+                while (i := queue.front()) is not None:
+                    f.write(_block(objects, i, queue.n - 1))
         except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent, which falls back
             status = f"{type(e).__name__}: {e}".encode("utf-8", "replace")[:2000] or b"failed"
         finally:
@@ -171,7 +227,7 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
             finally:
                 os._exit(0)
     os.close(write_fd)
-    return ArraysJob(pid, read_fd, {"schools": spool}, folder, stem)
+    return ArraysJob(pid, read_fd, {"schools": spool}, folder, stem, queue)
 
 
 def _write_array(f: Any, objects: JsonObjects) -> None:

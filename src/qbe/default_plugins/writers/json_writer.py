@@ -189,11 +189,12 @@ class JsonWriter:
             spools = None
             if job is not None:  # the child lays out the rows meanwhile; the school checks are laid out here
                 job.lay_out_here("school_checks", arrays["school_checks"]())
+                job.steal(arrays["schools"]())
                 spools = job.result()
             for piece in shell:
                 if isinstance(piece, str):
                     if spools is not None:
-                        yield spools[piece]
+                        yield from spools[piece]
                     else:
                         yield from _array(arrays[piece]())
                 else:
