@@ -169,8 +169,10 @@ class JsonWriter:
 
         The rest (the shell: counties with their findings, the standard, the
         errors) is encoded first, member by member, so a report that cannot be
-        written fails before any array is built. Arrays a second process laid
-        out (:meth:`prepare`) come as spool files, which the report copies.
+        written fails before any array is built. With a second process
+        (:meth:`prepare`) the row array comes as its spool file plus the blocks
+        this process took from the end, and the school checks as a spool laid out
+        here while the child worked; the report copies the spools in.
         """
         job = evaluation.__dict__.pop(json_arrays.JOB_KEY, None)
         try:
