@@ -138,3 +138,20 @@ def test_the_row_blocks_meet_in_the_middle_whoever_is_faster(data, tmp_path, mon
     (taken, blocks), = stolen
     assert blocks >= 10
     assert (taken > blocks // 2) if slow == "child" else (taken == 0)
+
+
+def test_blocks_taken_here_stop_at_the_memory_bound(data, tmp_path, monkeypatch, one_process):
+    import time
+
+    from qbe.results import fastjson
+
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    monkeypatch.setattr(fastjson, "BLOCK_ROWS", 400)
+    monkeypatch.setattr(json_arrays, "MAX_STOLEN_BYTES", 1)  # one block, then the child does the rest
+    real_front = json_arrays.BlockQueue.front
+    monkeypatch.setattr(json_arrays.BlockQueue, "front", lambda q: time.sleep(0.2) or real_front(q))
+    taken = []
+    real_steal = json_arrays.ArraysJob.steal
+    monkeypatch.setattr(json_arrays.ArraysJob, "steal", lambda job, o: real_steal(job, o) or taken.append(len(job._stolen)))
+    assert run(data, tmp_path) == one_process
+    assert taken == [1]

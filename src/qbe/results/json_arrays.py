@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 #: Fewer rows than this are laid out in-process: a fork costs tens of milliseconds.
 MIN_ROWS = 50_000
 
+#: Row blocks this process lays out are held in memory until the report is written: at most this much.
+MAX_STOLEN_BYTES = 256 << 20
+
 #: Environment variable: ``1`` keeps the JSON report in one process.
 PROCESSES_ENV = "QBE_JSON_PROCESSES"
 
@@ -101,11 +104,14 @@ class ArraysJob:
         self._ok: bool | None = None
 
     def steal(self, objects: JsonObjects) -> None:
-        """Lay out row blocks the child has not reached yet, from the last one back, until the two meet."""
+        """Lay out row blocks the child has not reached yet, from the last one back, until the two meet
+        (or :data:`MAX_STOLEN_BYTES` are held here: these blocks wait in memory for the child's part)."""
         if self._queue is None:
             return
-        while (i := self._queue.back()) is not None:
+        held = 0
+        while held < MAX_STOLEN_BYTES and (i := self._queue.back()) is not None:
             self._stolen.append(_block(objects, i, self._queue.n - 1))
+            held += len(self._stolen[-1])
 
     def lay_out_here(self, key: str, objects: JsonObjects) -> None:
         """Lay out another array in this process, into a spool beside the child's (while it works)."""
