@@ -217,6 +217,20 @@ json_like = st.recursive(
 )
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(json_like, min_size=64, max_size=90))
+def test_long_lists_are_written_in_chunks_with_the_same_bytes(items):
+    # lists of 64+ items go element by element, CHUNK_ITEMS at a time: 7 here, so chunk edges fall
+    # everywhere, numbers in another form (1e-07, 1e+16) included
+    old = json_writer.CHUNK_ITEMS
+    json_writer.CHUNK_ITEMS = 7
+    try:
+        assert compact_json(items) == dumps(items).encode("utf-8")
+        assert compact_json({"counties": items, "n": 1e-7}) == dumps({"counties": items, "n": 1e-7}).encode("utf-8")
+    finally:
+        json_writer.CHUNK_ITEMS = old
+
+
 @settings(max_examples=300, deadline=None)
 @given(json_like)
 def test_compact_json_is_json_dumps(obj):
