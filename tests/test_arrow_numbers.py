@@ -130,6 +130,16 @@ def test_a_known_column_has_the_hand_computed_values():
     assert got[8] == 1e-14  # 15 digits, the most a cell may have
 
 
+def test_the_public_compute_module_serves_when_the_private_one_is_gone(monkeypatch):
+    import sys
+
+    import pyarrow.compute  # noqa: F401 - loaded first, as a pyarrow without the private module would have it
+
+    monkeypatch.setitem(sys.modules, "pyarrow._compute", None)  # importing it now fails
+    got = column(["0.1", "", "-3.75"]).plain_decimals()
+    assert got is not None and got[0] == 0.1 and np.isnan(got[1]) and got[2] == -3.75
+
+
 @pytest.mark.parametrize("bad", ["1e5", "inf", "nan", "NaN", " 5", "5 ", "\t5", "1234567890123456", "0000000000000001",
                                  "1.2.3", "5-", "--5", "+-1", "-", "+", ".", "-.", "1,234", "95%", "１２", "٣", "0x10", "1_0"])
 def test_what_the_grammar_refuses(bad):

@@ -386,7 +386,7 @@ def _kernel(name: str, *args: Any, options: Any = None) -> Any:
     """
     try:
         from pyarrow._compute import call_function
-    except ImportError:  # pragma: no cover - a pyarrow that moved it
+    except ImportError:  # a pyarrow that moved it
         from pyarrow.compute import call_function
     return call_function(name, list(args), options)
 
@@ -395,7 +395,7 @@ def _cast_options(target: Any) -> Any:
     """Options of a safe cast to ``target`` (see :func:`_kernel` for where they come from)."""
     try:
         from pyarrow._compute import CastOptions
-    except ImportError:  # pragma: no cover
+    except ImportError:  # see _kernel
         from pyarrow.compute import CastOptions
     return CastOptions.safe(target)
 
