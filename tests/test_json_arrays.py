@@ -155,3 +155,14 @@ def test_blocks_taken_here_stop_at_the_memory_bound(data, tmp_path, monkeypatch,
     monkeypatch.setattr(json_arrays.ArraysJob, "steal", lambda job, o: real_steal(job, o) or taken.append(len(job._stolen)))
     assert run(data, tmp_path) == one_process
     assert taken == [1]
+
+
+def test_without_shared_semaphores_the_report_is_made_in_one_process(data, tmp_path, monkeypatch, one_process):
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+
+    def no_semaphores(self, n):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(json_arrays.BlockQueue, "__init__", no_semaphores)
+    assert run(data, tmp_path) == one_process
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]

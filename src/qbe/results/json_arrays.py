@@ -184,7 +184,10 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
         return None
     issues_by_row = ev.issue_index()[2]
     ev.row_columns()  # both processes read it: made once, before the fork
-    queue = BlockQueue(rows_json(ev, issues_by_row).n_blocks)
+    try:
+        queue = BlockQueue(rows_json(ev, issues_by_row).n_blocks)
+    except (OSError, ImportError):  # no shared semaphores here (some containers): one process, as before
+        return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{stem}.schools.", suffix=".part", dir=folder)
