@@ -306,15 +306,20 @@ def _write_csv(path, rows):
         w.writerows(rows)
 
 
+def _two_short_schools(path) -> None:
+    """S001 one teacher and 250 m² short; 二小 (S002) short of teachers above degree and of backbone teachers."""
+    _write_csv(path, [row(**{**SMALL, "teachers_above_degree": 20, "teaching_area_m2": 2000}),
+                      row(school_code="S002", school_name="二小", students=800, teachers_above_degree=10,
+                          backbone_teachers=2)])
+
+
 @pytest.fixture()
 def shortfall_run(tmp_path):
     """Two primary schools: 20 teachers for 500 pupils and 2000 m² (+1 teacher, +250 m²); 10 teachers and
     2 backbone teachers for 800 (+24, +6). Both teacher CVs are over 0.5."""
     from qbe.pipeline import run
 
-    rows = [row(**{**SMALL, "teachers_above_degree": 20, "teaching_area_m2": 2000}),
-            row(school_code="S002", school_name="二小", students=800, teachers_above_degree=10, backbone_teachers=2)]
-    _write_csv(tmp_path / "s.csv", rows)
+    _two_short_schools(tmp_path / "s.csv")
     _write_csv(tmp_path / "c.csv", [GOOD_COUNTY])
     lines: list[str] = []
     res = run("national-2017", str(tmp_path / "s.csv"), str(tmp_path / "c.csv"),
@@ -363,9 +368,7 @@ def test_word_appendix_is_bounded(tmp_path, monkeypatch):
     from qbe.pipeline import run
 
     monkeypatch.setattr(word, "MAX_TRACE_SCHOOLS", 1)
-    rows = [row(**{**SMALL, "teachers_above_degree": 20, "teaching_area_m2": 2000}),
-            row(school_code="S002", school_name="二小", students=800, teachers_above_degree=10, backbone_teachers=2)]
-    _write_csv(tmp_path / "s.csv", rows)
+    _two_short_schools(tmp_path / "s.csv")
     run("national-2017", str(tmp_path / "s.csv"), None, ["docx"], tmp_path / "o", echo=lambda *_: None)
     paras = [p.text for p in docx.Document(str(tmp_path / "o" / "national-2017.docx")).paragraphs]
     assert "测试小学（S001）" in paras and "二小（S002）" not in paras
@@ -375,9 +378,7 @@ def test_word_appendix_is_bounded(tmp_path, monkeypatch):
 def test_explain_shows_the_remedy(tmp_path):
     from qbe.explain import explain
 
-    rows = [row(**{**SMALL, "teachers_above_degree": 20, "teaching_area_m2": 2000}),
-            row(school_code="S002", school_name="二小", students=800, teachers_above_degree=10, backbone_teachers=2)]
-    _write_csv(tmp_path / "s.csv", rows)
+    _two_short_schools(tmp_path / "s.csv")
     _write_csv(tmp_path / "c.csv", [GOOD_COUNTY])
     text = explain("national-2017", str(tmp_path / "s.csv"), str(tmp_path / "c.csv"), school="S001")
     assert "整改：高于规定学历教师数增加 1 人" in text and "整改：教学及辅助用房面积增加 250 m²" in text
@@ -431,9 +432,7 @@ def test_html_says_how_many_explanations_were_left_out(tmp_path, monkeypatch):
     from qbe.pipeline import run
 
     monkeypatch.setattr(HtmlWriter, "max_explanations", 1)
-    rows = [row(**{**SMALL, "teachers_above_degree": 20, "teaching_area_m2": 2000}),
-            row(school_code="S002", school_name="二小", students=800, teachers_above_degree=10, backbone_teachers=2)]
-    _write_csv(tmp_path / "s.csv", rows)
+    _two_short_schools(tmp_path / "s.csv")
     run("national-2017", str(tmp_path / "s.csv"), None, ["html"], tmp_path / "o", echo=lambda *_: None)
     html = (tmp_path / "o" / "national-2017.html").read_text(encoding="utf-8")
     assert html.count('<details class="trace">') == 1
