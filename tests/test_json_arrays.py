@@ -70,12 +70,17 @@ def test_below_the_threshold_or_turned_off_no_process_is_started(data, tmp_path,
 
 
 def test_a_failing_child_leaves_the_work_to_this_process(data, tmp_path, monkeypatch, one_process):
-    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    from qbe.results import fastjson
 
-    def broken(*a):  # the forked child inherits this and fails in it
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    # several blocks, of which this process takes only one: the child's share must be made again here
+    monkeypatch.setattr(fastjson, "BLOCK_ROWS", 400)
+    monkeypatch.setattr(json_arrays, "MAX_STOLEN_BYTES", 1)
+
+    def broken(queue):  # only the forked child takes blocks from the front: it inherits this and fails in it
         raise MemoryError("no memory for the row array")
 
-    monkeypatch.setattr(json_arrays, "rows_json", broken)
+    monkeypatch.setattr(json_arrays.BlockQueue, "front", broken)
     assert run(data, tmp_path) == one_process
     assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
 
@@ -126,10 +131,10 @@ def test_the_row_blocks_meet_in_the_middle_whoever_is_faster(data, tmp_path, mon
         monkeypatch.setattr(json_arrays.BlockQueue, "front", lambda q: time.sleep(0.3) or real_front(q))
     stolen = []
 
-    def steal(job, objects):
+    def steal(job):
         if slow == "parent":  # this process comes late: the child has laid out every block by then
             time.sleep(3)
-        real_steal(job, objects)
+        real_steal(job)
         stolen.append((len(job._stolen), job._queue.n))
 
     monkeypatch.setattr(json_arrays.ArraysJob, "steal", steal)
@@ -152,7 +157,7 @@ def test_blocks_taken_here_stop_at_the_memory_bound(data, tmp_path, monkeypatch,
     monkeypatch.setattr(json_arrays.BlockQueue, "front", lambda q: time.sleep(0.2) or real_front(q))
     taken = []
     real_steal = json_arrays.ArraysJob.steal
-    monkeypatch.setattr(json_arrays.ArraysJob, "steal", lambda job, o: real_steal(job, o) or taken.append(len(job._stolen)))
+    monkeypatch.setattr(json_arrays.ArraysJob, "steal", lambda job: real_steal(job) or taken.append(len(job._stolen)))
     assert run(data, tmp_path) == one_process
     assert taken == [1]
 

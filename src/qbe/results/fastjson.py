@@ -288,6 +288,12 @@ class JsonObjects(Sequence[str]):
         if held is not None:
             yield held[: len(held) - len(sep)]
 
+    def as_array(self) -> Iterator[bytes]:
+        """``[…]``: the objects joined by commas inside brackets, as UTF-8 blocks (no Python string per row)."""
+        yield b"["
+        yield from self.blocks()
+        yield b"]"
+
     @property
     def n_blocks(self) -> int:
         """How many blocks of :data:`BLOCK_ROWS` objects there are."""

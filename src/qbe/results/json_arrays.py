@@ -1,14 +1,15 @@
-"""The two per-row arrays of a large JSON report, laid out by a second process meanwhile.
+"""The row array of a large JSON report, laid out by two processes at once.
 
-Why: at national scale the ``schools`` and ``school_checks`` arrays (a few
-hundred megabytes) take about as long to lay out as everything else the
-report needs (the county results, their findings and their JSON), and each
-half is single-threaded work. On a machine with two or more processors a
-forked child lays out the arrays from the same evaluation (its memory is
-shared copy-on-write, nothing is sent across) into spool files beside the
-report, while the parent builds the report dict; the JSON writer then copies
-the spools into the report. The bytes are those the one-process path writes
-(:mod:`.fastjson`); tests compare them.
+Why: at national scale the ``schools`` array (~275 MB) takes about as long to
+lay out as everything else the report needs (the county results, their
+findings and their JSON, the ``school_checks`` array), and each is
+single-threaded work. On a machine with two or more processors a forked
+child lays out the row array from the same evaluation (its memory is shared
+copy-on-write, nothing is sent across) into a spool file beside the report,
+block by block from the front, while the parent builds the report dict, lays
+out ``school_checks`` and then takes row blocks from the back until the two
+meet; the JSON writer copies the spools into the report. The bytes are those
+the one-process path writes (:mod:`.fastjson`); tests compare them.
 
 Used only where it is safe and pays: on Linux (fork without exec is unsafe on
 macOS, Windows has no fork), with two or more usable processors, for reports
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .fastjson import JsonObjects, rows_json
 
@@ -94,23 +95,21 @@ class ArraysJob:
     """A child process laying out the arrays into spool files; :meth:`result` waits for it."""
 
     def __init__(self, pid: int, status_fd: int, spools: dict[str, Path], folder: Path, stem: str,
-                 queue: BlockQueue | None = None) -> None:
+                 queue: BlockQueue, rows: JsonObjects) -> None:
         self._folder, self._stem = folder, stem
         self._pid: int | None = pid
         self._fd: int | None = status_fd
         self.spools = spools
-        self._queue = queue
+        self._queue, self._rows = queue, rows
         self._stolen: list[bytes] = []  # blocks of the row array laid out here, last first
         self._ok: bool | None = None
 
-    def steal(self, objects: JsonObjects) -> None:
+    def steal(self) -> None:
         """Lay out row blocks the child has not reached yet, from the last one back, until the two meet
         (or :data:`MAX_STOLEN_BYTES` are held here: these blocks wait in memory for the child's part)."""
-        if self._queue is None:
-            return
         held = 0
         while held < MAX_STOLEN_BYTES and (i := self._queue.back()) is not None:
-            self._stolen.append(_block(objects, i, self._queue.n - 1))
+            self._stolen.append(_block(self._rows, i, self._queue.n - 1))
             held += len(self._stolen[-1])
 
     def lay_out_here(self, key: str, objects: JsonObjects) -> None:
@@ -118,7 +117,7 @@ class ArraysJob:
         fd, name = tempfile.mkstemp(prefix=f".{self._stem}.{key}.", suffix=".part", dir=self._folder)
         self.spools[key] = Path(name)
         with os.fdopen(fd, "wb") as f:
-            _write_array(f, objects)
+            f.writelines(objects.as_array())
 
     def result(self) -> dict[str, list[Path | bytes]] | None:
         """Each array (``[…]`` as the report holds it) as pieces: spool files, then the row blocks
@@ -182,10 +181,10 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
     end of the array until it meets the child (:meth:`ArraysJob.steal`)."""
     if ev.frame.n < MIN_ROWS or not usable():
         return None
-    issues_by_row = ev.issue_index()[2]
-    ev.row_columns()  # both processes read it: made once, before the fork
+    # the row columns and the row array's parts, made once before the fork: both processes read them
+    rows = rows_json(ev, ev.issue_index()[2])
     try:
-        queue = BlockQueue(rows_json(ev, issues_by_row).n_blocks)
+        queue = BlockQueue(rows.n_blocks)
     except (OSError, ImportError):  # no shared semaphores here (some containers): one process, as before
         return None
     try:
@@ -223,11 +222,10 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
         os.close(read_fd)
         status = b"ok"
         try:
-            objects = rows_json(ev, issues_by_row)
             with open(spool, "wb") as f:
                 f.write(b"[" if queue.n else b"[]")
                 while (i := queue.front()) is not None:
-                    f.write(_block(objects, i, queue.n - 1))
+                    f.write(_block(rows, i, queue.n - 1))
         except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent, which falls back
             status = f"{type(e).__name__}: {e}".encode("utf-8", "replace")[:2000] or b"failed"
         finally:
@@ -236,14 +234,7 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
             finally:
                 os._exit(0)
     os.close(write_fd)
-    return ArraysJob(pid, read_fd, {"schools": spool}, folder, stem, queue)
-
-
-def _write_array(f: Any, objects: JsonObjects) -> None:
-    f.write(b"[")
-    for block in objects.blocks():
-        f.write(block)
-    f.write(b"]")
+    return ArraysJob(pid, read_fd, {"schools": spool}, folder, stem, queue, rows)
 
 
 #: Where :func:`start`'s job waits on the evaluation for the JSON writer.

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...results import json_arrays
-from ...results.fastjson import JsonObjects, rows_json, school_checks_json
+from ...results.fastjson import rows_json, school_checks_json
 
 try:  # orjson encodes the report shell (counties, findings) several times faster than the standard library
     import orjson as _orjson
@@ -173,7 +173,7 @@ class JsonWriter:
     def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes | Path]:
         n = report["summary"]["rows"]
         if n <= BIG and len(report["schools"]) == n:
-            _drop_job(evaluation)
+            json_arrays.discard(evaluation)
             return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
         return self._stream(evaluation, report)
 
@@ -204,14 +204,14 @@ class JsonWriter:
             spools = None
             if job is not None:  # the child lays out the rows meanwhile; the school checks are laid out here
                 job.lay_out_here("school_checks", arrays["school_checks"]())
-                job.steal(arrays["schools"]())
+                job.steal()
                 spools = job.result()
             for piece in shell:
                 if isinstance(piece, str):
                     if spools is not None:
                         yield from spools[piece]
                     else:
-                        yield from _array(arrays[piece]())
+                        yield from arrays[piece]().as_array()
                 else:
                     yield bytes(piece) if isinstance(piece, memoryview) else piece  # bytes for every consumer
         finally:
@@ -219,19 +219,8 @@ class JsonWriter:
                 job.close()
 
 
-def _drop_job(evaluation) -> None:
-    json_arrays.discard(evaluation)
-
-
 def _key(key: Any) -> bytes:
     """A member name as ``json.dumps`` writes it (a key that is not a string is converted its way)."""
     if isinstance(key, str):
         return compact_json(key)
     return _stdlib({key: 0})[1:-3]
-
-
-def _array(items: JsonObjects) -> Iterator[bytes]:
-    """``[…]`` from blocks of UTF-8: no Python string is made per row."""
-    yield b"["
-    yield from items.blocks()
-    yield b"]"
