@@ -51,9 +51,7 @@ def build(grammar: str, name: str, **options: object) -> Lark:
     try:
         with open(path, "rb") as f:
             return Lark.load(f)
-    except FileNotFoundError:
-        pass
-    except Exception:  # a damaged or foreign file: build afresh and replace it
+    except Exception:  # not built yet, or a damaged or foreign file: build afresh and replace it
         pass
     parser = Lark(grammar, **options)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")

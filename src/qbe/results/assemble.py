@@ -316,8 +316,8 @@ class Evaluation:
             "county_code": cols["county_code"].tolist(),
             "school_code": cols["school_code"].tolist(),
             "school_name": [x or None for x in names.tolist()] if names is not None else [None] * n,
-            "school_type": _keys_of(stype, TYPE_KEYS),
-            "stage": _keys_of(fr.stage, STAGE_KEYS),
+            "school_type": keys_of(stype, TYPE_KEYS),
+            "stage": keys_of(fr.stage, STAGE_KEYS),
             "students": clean_array(cols.get("students"), n),
         }
         return self._row_cols
@@ -475,7 +475,7 @@ class Evaluation:
         br = balance_remedy(x, w, member, fr.row_cs, fr.n_cs, mean, limit, balance_ops(d, fr.cs_stage), wanted)
         rc = self.row_columns()
         out: dict[int, dict] = {}
-        in_bad = np.isin(fr.row_cs, bad) & np.isfinite(br.share)
+        in_bad = wanted[fr.row_cs] & np.isfinite(br.share)
         rows = np.nonzero(in_bad)[0]
         order = rows[np.lexsort((-br.share[rows], fr.row_cs[rows]))]
         by_group: dict[int, list[int]] = {}
@@ -607,7 +607,7 @@ class Evaluation:
         county = cols["county_code"][first].tolist()
         school = cols["school_code"][first].tolist()
         names = cols["school_name"][first].tolist() if "school_name" in cols else [None] * len(keep)
-        stype = cols["school_type"][first].tolist() if "school_type" in cols else [-1] * len(keep)
+        stype = keys_of(cols["school_type"][first] if "school_type" in cols else np.full(len(keep), -1), TYPE_KEYS)
         results = [(d.name, self._checks_at(d, a, keep)) for d, a in data]
         out = []
         for j in range(len(keep)):
@@ -616,7 +616,7 @@ class Evaluation:
                     "county_code": county[j],
                     "school_code": school[j],
                     "school_name": names[j] or None,
-                    "school_type": TYPE_KEYS[stype[j]] if 0 <= stype[j] < len(TYPE_KEYS) else None,
+                    "school_type": stype[j],
                     "checks": {k: v[j] for k, v in results},
                 }
             )
@@ -813,7 +813,7 @@ class Evaluation:
         return out
 
 
-def _keys_of(codes: np.ndarray, keys: list[str]) -> list[str | None]:
+def keys_of(codes: np.ndarray, keys: list[str]) -> list[str | None]:
     """Category codes as their keys (None for a code out of range), by one table lookup."""
     table = np.array([*keys, None], dtype=object)
     codes = np.asarray(codes)

@@ -25,7 +25,7 @@ from typing import Any, overload
 import numpy as np
 
 from ..status import Status
-from .assemble import STATUS_KEY, TYPE_KEYS, Evaluation, clean_array
+from .assemble import STATUS_KEY, TYPE_KEYS, Evaluation, clean_array, keys_of
 
 try:  # orjson writes a whole float column in C; the standard library is the fallback
     import orjson as _orjson
@@ -416,12 +416,12 @@ def school_checks_json(ev: Evaluation) -> JsonObjects:
     cols = fr.rows.columns
     first = fr.school_first
     names = cols.get("school_name")
-    stype = cols["school_type"][first].tolist() if "school_type" in cols else [-1] * n
+    stype = cols["school_type"][first] if "school_type" in cols else np.full(n, -1)
     parts: list[Part] = [
         b'{"county_code":', strings(cols["county_code"][first].tolist()),
         b',"school_code":', strings(cols["school_code"][first].tolist()),
         b',"school_name":', strings([x or None for x in names[first].tolist()] if names is not None else [None] * n),
-        b',"school_type":', strings([TYPE_KEYS[t] if 0 <= t < len(TYPE_KEYS) else None for t in stype]),
+        b',"school_type":', strings(keys_of(stype, TYPE_KEYS)),
         b',"checks":{',
     ]  # fmt: skip
     checks = [d for d in ev.model.decls.values() if d.kind == "check" and d.entity == "school"]
