@@ -166,6 +166,7 @@ def _fields_in_order(plan, top: int) -> list[int]:
 #: The comparisons a remedy can be solved for; a row's comparison is kept as its index here
 #: (-1: another one, or none), so a whole column is tested with integer compares.
 OPS = (">=", ">", "<=", "<")
+_GE, _GT, _LE, _LT = range(len(OPS))
 
 
 def _row_ops(d: ast.Decl, stage: np.ndarray) -> np.ndarray | None:
@@ -221,9 +222,9 @@ def solve_amounts(op: np.ndarray, value: np.ndarray, slope: np.ndarray, req: np.
     value = np.asarray(value, dtype=np.float64)
     slope = np.broadcast_to(np.asarray(slope, dtype=np.float64), value.shape)
     req = np.asarray(req, dtype=np.float64)
-    up = (op == 0) | (op == 1)
-    down = (op == 2) | (op == 3)
-    strict = (op == 1) | (op == 3)
+    up = (op == _GE) | (op == _GT)
+    down = (op == _LE) | (op == _LT)
+    strict = (op == _GT) | (op == _LT)
     t = k.tol(req)
     # the value the comparison starts to accept, and the exact requirement
     edge = np.where(up, np.where(strict, req + t, req - t), np.where(strict, req - t, req + t))
