@@ -72,7 +72,7 @@ def test_blocks_give_the_same_bytes_at_any_block_size(national, monkeypatch):
 def test_lay_out_drops_only_the_padding():
     nums = np.array([b"1", b"22", b""], dtype=bytes)
     strs = np.array([b'"a"', b"null", b'"\xe4\xb8\xad"'])
-    parts = [b"[", lambda lo, hi: nums[lo:hi], b",", lambda lo, hi: strs[lo:hi], b"]"]
+    parts = [b"[", lambda rows: nums[rows], b",", lambda rows: strs[rows], b"]"]
     assert b"".join(lay_out(parts, 0, 3, b"\n", block=2)) == '[1,"a"]\n[22,null]\n[,"中"]\n'.encode()
     assert b"".join(lay_out(parts, 1, 3, b"\n", block=1)) == '[22,null]\n[,"中"]\n'.encode()
     seq = JsonObjects(parts, 3)
@@ -145,6 +145,63 @@ def test_numbers_are_written_as_json_dumps_writes_them(values):
 def test_strings_are_written_as_json_dumps_writes_them(values):
     got = [b.decode("utf-8") for b in json_strings(values).tolist()]
     assert got == [dumps(v) for v in values]
+
+
+POOL = [0.0, -0.0, 4.2, 1.0, 2000.0, 0.9, 1e-07, 1e16, math.nan, 0.30000000000000004]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(POOL), min_size=1, max_size=60), st.lists(finite, max_size=3))
+def test_a_column_of_few_values_is_written_as_each_value_alone(picks, strays):
+    """Few distinct values are encoded once and looked up; a value the sample missed (the strays,
+    put at the end) makes the column be written value by value. Either way: json.dumps's bytes."""
+    values = np.array(picks + strays, dtype=np.float64)
+    old = fastjson.BLOCK_ROWS
+    fastjson.BLOCK_ROWS = 2  # long enough for the lookup from 8 values on
+    try:
+        col = fastjson.numbers(values)
+        got = [b.decode() for b in col(slice(0, values.size)).tolist()]
+        picked = [b.decode() for b in col(np.arange(values.size)[::-1]).tolist()]
+    finally:
+        fastjson.BLOCK_ROWS = old
+    want = [dumps(None if math.isnan(v) else v) for v in values.tolist()]
+    assert got == want
+    assert picked == want[::-1]
+
+
+def test_the_lookup_is_used_for_a_long_column_of_few_values():
+    values = np.tile([4.2, -0.0, math.nan, 2000.0], 4 * fastjson.BLOCK_ROWS)
+    table, codes = fastjson._few_values(values)
+    assert table.tolist() == [b"-0.0", b"4.2", b"2000.0", b"null"]
+    assert [table[c] for c in codes[:4].tolist()] == [b"4.2", b"-0.0", b"null", b"2000.0"]
+    assert fastjson._few_values(np.arange(4 * fastjson.BLOCK_ROWS, dtype=np.float64)) is None
+    # 0.0 and -0.0 compare equal but are written differently: such a column is written value by value
+    assert fastjson._few_values(np.tile([0.0, -0.0], 4 * fastjson.BLOCK_ROWS)) is None
+
+
+def test_categories_write_each_key_and_null_outside_them():
+    col = fastjson.categories(np.array([0, 2, -1, 1, 7]), ["primary", "初中", None])
+    assert col(slice(0, 5)).tolist() == [b'"primary"', b"null", b"null", '"初中"'.encode(), b"null"]
+    assert col(np.array([3, 0])).tolist() == ['"初中"'.encode(), b'"primary"']
+
+
+def test_where_makes_each_side_for_its_own_rows_only():
+    asked: list[list[int]] = []
+
+    def spy(rows):
+        idx = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+        asked.append(idx.tolist())
+        return np.array([str(i).encode() for i in idx.tolist()], dtype=bytes)
+
+    mask = np.array([False, True, False, False, True, False])
+    col = fastjson.where(mask, spy, b"-")
+    assert col(slice(0, 6)).tolist() == [b"-", b"1", b"-", b"-", b"4", b"-"]
+    assert asked == [[1, 4]]
+    assert col(slice(2, 4)) == b"-" and asked == [[1, 4]]  # no row of the block wants it: not made at all
+    inner = fastjson.where(np.arange(6) % 2 == 0, spy, b"odd")
+    nested = fastjson.where(mask | (np.arange(6) == 0), inner, b"")
+    assert nested(slice(0, 6)).tolist() == [b"0", b"odd", b"", b"", b"4", b""]
+    assert asked[-1] == [0, 4]
 
 
 def test_the_standard_library_fallback_gives_the_same_bytes(national, monkeypatch):

@@ -25,7 +25,7 @@ from typing import Any, overload
 import numpy as np
 
 from ..status import Status
-from .assemble import STATUS_KEY, TYPE_KEYS, Evaluation, clean_array, keys_of
+from .assemble import STAGE_KEYS, STATUS_KEY, TYPE_KEYS, Evaluation, clean_array
 
 try:  # orjson writes a whole float column in C; the standard library is the fallback
     import orjson as _orjson
@@ -36,9 +36,10 @@ except ImportError:  # pragma: no cover - depends on the environment
 #: a few tens of megabytes whatever the row width.
 BLOCK_ROWS = 8192
 
-#: One field of every row: given rows ``lo:hi``, their JSON fragments as an ``S`` array.
+#: One field of every row: given some rows (see :data:`Rows`), their JSON fragments as an ``S``
+#: array, or one ``bytes`` when all those rows have the same fragment (an absent optional key).
 #: Built per block, so a report of millions of rows never holds all its fragments at once.
-Column = Callable[[int, int], np.ndarray]
+Column = Callable[[Any], "np.ndarray | bytes"]
 Part = bytes | Column  # a literal shared by every row, or a column
 
 
@@ -149,38 +150,109 @@ def _dumps(value: Any) -> str:
 
 # ------------------------------------------------------------------------------ columns
 
+#: Rows of a column: a block ``slice(lo, hi)`` or, for fragments present on a few rows only,
+#: an array of row indices.
+Rows = slice | np.ndarray
+
+
+def _get(part: Part, rows: Rows) -> np.ndarray | bytes:
+    return part if isinstance(part, bytes) else part(rows)
+
+
+def _pick(values: Sequence[Any], rows: Rows) -> Sequence[Any]:
+    if isinstance(rows, slice):
+        return values[rows]
+    return [values[i] for i in rows.tolist()]
+
 
 def numbers(values: Any) -> Column:
     a = np.asarray(values, dtype=np.float64)
-    return lambda lo, hi: json_numbers(a[lo:hi])
+    few = _few_values(a)
+    if few is not None:
+        table, codes = few
+        return lambda rows: table[codes[rows]]
+    return lambda rows: json_numbers(a[rows])
+
+
+def _few_values(a: np.ndarray, most: int = 16) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(texts, codes)`` when a long column holds at most ``most`` distinct values (a requirement
+    that depends on the stage only, say), so each is written once instead of once per row.
+
+    A sample decides cheaply whether to look; the whole column is then checked value by value.
+    """
+    if a.size < 4 * BLOCK_ROWS:
+        return None
+    sample = a[:: max(1, a.size // 256)]
+    missing = np.isnan(a)
+    for _ in range(2):  # a value the sample missed gets one more look
+        u = np.unique(sample[~np.isnan(sample)])
+        if u.size > most or u.size == 0:
+            return None
+        codes = np.minimum(np.searchsorted(u, a), u.size - 1)
+        hit = u[codes].view(np.int64) == a.view(np.int64)  # bit for bit: -0.0 is not 0.0 here
+        hit |= missing
+        if hit.all():
+            codes[missing] = u.size
+            return json_numbers(np.append(u, np.nan)), codes
+        sample = np.concatenate([u, a[~hit][: 4 * most]])
+    return None
 
 
 def strings(values: Sequence[str | None]) -> Column:
-    return lambda lo, hi: json_strings(values[lo:hi])
+    return lambda rows: json_strings(_pick(values, rows))
+
+
+def categories(codes: Any, keys: Sequence[str | None]) -> Column:
+    """A column of few distinct strings (school type, stage, county) given as integer codes into
+    ``keys``: each key is encoded once. A code outside ``keys`` is ``null``."""
+    table = json_strings([*keys, None])
+    c = np.asarray(codes, dtype=np.int64)
+    c = np.where((c >= 0) & (c < len(keys)), c, len(keys))
+    return lambda rows: table[c[rows]]
 
 
 def statuses(codes: Any) -> Column:
     c = np.asarray(codes)
-    return lambda lo, hi: json_status(c[lo:hi])
+    return lambda rows: json_status(c[rows])
 
 
 def mets(codes: Any) -> Column:
     c = np.asarray(codes)
-    return lambda lo, hi: json_met(c[lo:hi])
+    return lambda rows: json_met(c[rows])
 
 
 def texts(values: Sequence[str]) -> Column:
     """Fragments already in JSON form (Python strings), one per row."""
-    return lambda lo, hi: _strs(values[lo:hi])
+    return lambda rows: _strs(_pick(values, rows))
+
+
+def row_numbers(values: Any) -> Column:
+    """Whole numbers (the input's row numbers) as JSON."""
+    a = np.asarray(values, dtype=np.int64)
+    return lambda rows: a[rows].astype(bytes)
 
 
 def where(mask: np.ndarray, yes: Part, no: Part = b"") -> Column:
-    """``yes`` on the rows where ``mask`` holds, ``no`` elsewhere (literals or columns)."""
+    """``yes`` on the rows where ``mask`` holds, ``no`` elsewhere (literals or columns).
 
-    def col(lo: int, hi: int) -> np.ndarray:
-        y = yes if isinstance(yes, bytes) else yes(lo, hi)
-        o = no if isinstance(no, bytes) else no(lo, hi)
-        return np.where(mask[lo:hi], y, o)
+    Optional keys (``tolerated_by``, ``remedy``) are on a few rows only: each
+    side is made for its own rows, and a block without any of them costs one
+    ``any``.
+    """
+
+    def col(rows: Rows) -> np.ndarray | bytes:
+        m = mask[rows]
+        if not m.any():
+            return _get(no, rows)
+        if m.all():
+            return _get(yes, rows)
+        at = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+        y, o = _get(yes, at[m]), _get(no, at[~m])
+        width = max(len(x) if isinstance(x, bytes) else x.dtype.itemsize for x in (y, o))
+        out = np.empty(m.size, dtype=f"S{max(1, width)}")
+        out[m] = y
+        out[~m] = o
+        return out
 
     return col
 
@@ -188,11 +260,13 @@ def where(mask: np.ndarray, yes: Part, no: Part = b"") -> Column:
 def joined(*parts: Part) -> Column:
     """Several parts as one column (for a fragment that is present or absent as a whole)."""
 
-    def col(lo: int, hi: int) -> np.ndarray:
+    def col(rows: Rows) -> np.ndarray | bytes:
         out: Any = b""
         for p in parts:
-            out = np.char.add(out, p if isinstance(p, bytes) else p(lo, hi))
-        return np.broadcast_to(np.asarray(out, dtype=bytes), (hi - lo,))
+            out = np.char.add(out, _get(p, rows))
+        if isinstance(out, np.ndarray) and out.ndim == 0:  # literals only: the same for every row
+            return out.item()
+        return out
 
     return col
 
@@ -214,13 +288,17 @@ def _merge(parts: list[Part]) -> list[Part]:
     return out
 
 
+def _made(c: np.ndarray | bytes) -> np.ndarray | bytes:
+    return c if isinstance(c, bytes) else np.ascontiguousarray(c)
+
+
 def lay_out(parts: list[Part], lo: int, hi: int, end: bytes = b"\n", block: int | None = None) -> Iterator[bytes]:
     """Rows ``lo:hi``, each its parts in order followed by ``end``, back to back, in blocks of bytes."""
     parts = _merge([*parts, end])
     step = block or BLOCK_ROWS
     for a in range(lo, hi, step):
         b = min(hi, a + step)
-        cols = [p if isinstance(p, bytes) else np.ascontiguousarray(p(a, b)) for p in parts]
+        cols = [p if isinstance(p, bytes) else _made(p(slice(a, b))) for p in parts]
         widths = [len(c) if isinstance(c, bytes) else c.dtype.itemsize for c in cols]
         m = np.zeros((b - a, sum(widths)), dtype=np.uint8)
         at = 0
@@ -354,9 +432,16 @@ def _row_parts(ev: Evaluation, issues_by_row: dict[int, list[dict]]) -> tuple[li
     rc = ev.row_columns()
     n = rc["n"]
     rownum = np.asarray(rc["row"], dtype=np.int64)
-    parts: list[Part] = [b'{"row":', lambda lo, hi: rownum[lo:hi].astype(bytes)]
-    for key in ("county_code", "school_code", "school_name", "school_type", "stage"):
-        parts += [f',"{key}":'.encode(), strings(rc[key])]
+    fr = ev.frame
+    stype = fr.rows.columns.get("school_type")
+    parts: list[Part] = [
+        b'{"row":', row_numbers(rownum),
+        b',"county_code":', categories(fr.row_county, fr.county_codes.tolist()),
+        b',"school_code":', strings(rc["school_code"]),
+        b',"school_name":', strings(rc["school_name"]),
+        b',"school_type":', categories(stype, TYPE_KEYS) if stype is not None else b"null",
+        b',"stage":', categories(fr.stage, STAGE_KEYS),
+    ]  # fmt: skip
     parts += [b',"students":', numbers(rc["students"]), b',"indicators":{']
     for j, ind in enumerate(rc["indicators"]):
         parts += [b"," if j else b"", *_indicator_parts(ind, n)]
@@ -418,10 +503,10 @@ def school_checks_json(ev: Evaluation) -> JsonObjects:
     names = cols.get("school_name")
     stype = cols["school_type"][first] if "school_type" in cols else np.full(n, -1)
     parts: list[Part] = [
-        b'{"county_code":', strings(cols["county_code"][first].tolist()),
+        b'{"county_code":', categories(fr.school_county, fr.county_codes.tolist()),
         b',"school_code":', strings(cols["school_code"][first].tolist()),
         b',"school_name":', strings([x or None for x in names[first].tolist()] if names is not None else [None] * n),
-        b',"school_type":', strings(keys_of(stype, TYPE_KEYS)),
+        b',"school_type":', categories(stype, TYPE_KEYS),
         b',"checks":{',
     ]  # fmt: skip
     checks = [d for d in ev.model.decls.values() if d.kind == "check" and d.entity == "school"]
