@@ -62,11 +62,12 @@ def clean_array(x: np.ndarray | None, n: int) -> np.ndarray:
         ok = np.abs(digits) <= 22  # False for 0, NaN and infinities (their log is ±inf or NaN)
         k = np.where(ok, digits, 0.0).astype(np.int64)
         scale = _POW10[np.abs(k)]
-        up = np.round(a * scale)
-        up /= scale
-        down = np.round(a / scale)
-        down *= scale
-        r = np.where(k >= 0, up, down)
+        r = a * scale
+        np.rint(r, out=r)
+        r /= scale
+        big = np.flatnonzero(k < 0)  # 10^11 and more (rare): scaled down, not up
+        if big.size:
+            r[big] = np.rint(a[big] / scale[big]) * scale[big]
         ok &= np.isfinite(r)
         r = np.where(ok, r, a)
     r[np.isinf(r)] = np.nan

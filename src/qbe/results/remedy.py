@@ -273,8 +273,11 @@ def indicator_remedy(ev, d: ast.Decl, final: np.ndarray) -> IndicatorRemedy | No
     ops = _row_ops(d, ev.frame.stage)
     if ops is None:
         return none
-    value = np.asarray(ev.arr(o.value, "row"), dtype=np.float64)
-    req = np.asarray(ev.arr(o.required, "row"), dtype=np.float64)
+    # only the rows not met are solved for (a few per cent of them at national scale)
+    at = np.flatnonzero(unmet)
+    value = np.broadcast_to(np.asarray(ev.arr(o.value, "row"), dtype=np.float64), (n,))[at]
+    req = np.broadcast_to(np.asarray(ev.arr(o.required, "row"), dtype=np.float64), (n,))[at]
+    ops = ops[at]
     for f in _fields_in_order(ev.plan, o.value):
         name = ev.plan.nodes[f].param
         spec = ev.model.fields.get(name)
@@ -285,9 +288,11 @@ def indicator_remedy(ev, d: ast.Decl, final: np.ndarray) -> IndicatorRemedy | No
         slope = _slopes(ev, f, o.value)
         if slope is None or (np.ndim(slope) == 0 and float(slope) == 0.0):
             continue
-        amt = solve_amounts(ops, value, slope, req, spec.type == FieldType.COUNT)
-        amt = np.where(unmet, amt, np.nan)
-        if np.isfinite(amt[unmet]).any():
+        slope = np.broadcast_to(np.asarray(slope, dtype=np.float64), (n,))[at]
+        solved = solve_amounts(ops, value, slope, req, spec.type == FieldType.COUNT)
+        if np.isfinite(solved).any():
+            amt = np.full(n, np.nan)
+            amt[at] = solved
             return IndicatorRemedy(name, amt)
     return none
 
