@@ -282,3 +282,6 @@ def test_a_streamed_report_is_the_shell_with_the_arrays_in_place(national):
     assert got == expected
     parsed = json.loads(got)
     assert len(parsed["schools"]) == 2100 and parsed["counties"][0]["findings"]
+    # the dict leaves both per-row and per-school objects out; the written report has every one
+    assert report["schools"] == [] and report["school_checks"] == []
+    assert parsed["school_checks"] == json.loads(dumps(ev._schools())) and len(parsed["school_checks"]) == 2100

@@ -106,12 +106,12 @@ def _per_report(ev: Evaluation, key: str, make: Callable[[Evaluation], dict[str,
 
     A report's findings are its own dicts, so each report makes them anew
     (the rows' also take the report's ``issues_by_row``): the result is kept
-    with the per-county school list of the report being made
-    (``ev._schools_by_county``, new for each report). The findings are
+    with the token of the report being made (``ev._report_token``, new for
+    each report). The findings are
     acyclic dicts of strings and numbers; pausing the cyclic collector spares
     it from rescanning the heap once every few hundred of them.
     """
-    made_for = ev.__dict__.get("_schools_by_county")
+    made_for = ev.__dict__.get("_report_token")
     memo = ev.__dict__.get(key)
     if memo is None or memo[0] is not made_for:
         with gc_paused():
@@ -342,7 +342,7 @@ class _FailedCheck:
     after the check's name (the figure, then how far over or under the requirement)."""
 
     def __init__(self, a: dict[str, Any], at: np.ndarray, unit: str) -> None:
-        from .assemble import _floats
+        from .assemble import _floats, f_list
 
         value, required = np.asarray(a["value"])[at], np.asarray(a["required"])[at]
         self.value = _floats(value)
@@ -352,7 +352,7 @@ class _FailedCheck:
         self.shown = ["" if v is None else f" {t}{unit}" for v, t in zip(self.value, self.value_text)]
         op = a["op"]
         # the excess over a maximum or the shortfall under a minimum, where both figures are known
-        gap = _rounded(value - required) if op == "max" else _rounded(required - value) if op == "min" else None
+        gap = f_list(value - required) if op == "max" else f_list(required - value) if op == "min" else None
         self.excess: Any = gap if op == "max" else repeat(None)
         if gap is None:
             self.extra_zh: Any = repeat("，未达标")
@@ -449,19 +449,6 @@ def _num_texts(values: np.ndarray) -> list[str]:
     for i in np.flatnonzero(~np.isnan(u) & ~ints & ~rest).tolist():
         out[i] = num(float(u[i]))
     return out[back.reshape(-1)].tolist()
-
-
-def _rounded(values: np.ndarray) -> list:
-    """``_f`` of each value (12 significant digits; NaN → None), with whole numbers of
-    fewer than 12 digits, which it leaves as they are, taken as they are."""
-    from .assemble import _f
-
-    x = np.asarray(values, dtype=np.float64).reshape(-1)
-    with np.errstate(invalid="ignore"):
-        kept = (x == np.round(x)) & (np.abs(x) < 1e11)
-    if kept.all():
-        return x.tolist()
-    return [v if k else _f(v) for v, k in zip(x.tolist(), kept.tolist())]
 
 
 def _percent_texts(ratio: np.ndarray) -> list[str]:
