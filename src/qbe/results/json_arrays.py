@@ -128,9 +128,12 @@ class ArraysJob:
                 while chunk := os.read(self._fd, 4096):  # type: ignore[arg-type]
                     message += chunk
             finally:
-                self._reap()
+                self._close_pipe()
             self._ok = message == b"ok"
+            # The child is reaped in close(), after the report is written: tearing down its copy of
+            # this process's address space takes a few tenths of a second, and nothing waits on it.
             if not self._ok:
+                self._reap()
                 self._remove()
                 self._stolen = []
         if not self._ok:
@@ -149,10 +152,13 @@ class ArraysJob:
             self._reap()
         self._remove()
 
-    def _reap(self) -> None:
+    def _close_pipe(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+    def _reap(self) -> None:
+        self._close_pipe()
         if self._pid is not None:
             try:
                 os.waitpid(self._pid, 0)
@@ -231,6 +237,7 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
         finally:
             try:
                 os.write(write_fd, status)
+                os.close(write_fd)  # the parent reads to the end of the pipe: it goes on now, not at exit
             finally:
                 os._exit(0)
     os.close(write_fd)
