@@ -154,3 +154,17 @@ def artifacts(tmp_path_factory) -> Path:
     d = Path(os.environ["QBE_ARTIFACTS"]) if os.environ.get("QBE_ARTIFACTS") else tmp_path_factory.mktemp("artifacts")
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def varied_rows() -> list[dict]:
+    """Met, tolerated, not met, tiny and huge figures, odd texts and rows with data errors."""
+    return [
+        row(),
+        row(school_code="S002", school_name='引号"与\\反斜杠', teaching_area_m2=4300),  # one shortfall: tolerated
+        row(school_code="S003", teaching_area_m2=2000, sports_area_m2=1000),  # two shortfalls: not met
+        row(school_code="S004", students=3, teachers_above_degree=0.0000003),  # a value of 1e-05 per 100
+        row(school_code="S005", equipment_value_yuan=1e19),  # a value past 1e16
+        row(school_code="S006", students="abc"),  # a data error: not assessed, with its error object
+        row(school_code="S007", school_name="", school_type="junior", stage="junior"),
+        row(school_code="S008", school_name="换行\n制表\t控制\x01", public_funds_yuan=1),
+    ]

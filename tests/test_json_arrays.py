@@ -87,6 +87,20 @@ def test_a_failing_child_leaves_the_work_to_this_process(data, tmp_path, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
 
 
+def test_a_stuck_child_is_stopped_and_the_report_made_here(data, tmp_path, monkeypatch, one_process):
+    import time
+
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    monkeypatch.setattr(json_arrays, "STALL_SECONDS", 2.0)
+    monkeypatch.setattr(json_arrays.BlockQueue, "front", lambda queue: time.sleep(3600))  # the child hangs
+    started = time.monotonic()
+    assert run(data, tmp_path) == one_process
+    assert time.monotonic() - started < 60
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(-1, os.WNOHANG)
+
+
 def test_a_run_that_fails_before_writing_stops_the_child_and_removes_its_spools(data, tmp_path, monkeypatch):
     monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
     jobs = []

@@ -16,27 +16,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import GOOD_COUNTY, row, run_rows
+from conftest import GOOD_COUNTY, row, run_rows, varied_rows
 from qbe.results import fastjson
 from qbe.results.fastjson import JsonObjects, json_numbers, json_strings, lay_out, rows_json, school_checks_json
 
 
 def dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def varied_rows() -> list[dict]:
-    """Met, tolerated, not met, tiny and huge figures, odd texts and rows with data errors."""
-    return [
-        row(),
-        row(school_code="S002", school_name='引号"与\\反斜杠', teaching_area_m2=4300),  # one shortfall: tolerated
-        row(school_code="S003", teaching_area_m2=2000, sports_area_m2=1000),  # two shortfalls: not met
-        row(school_code="S004", students=3, teachers_above_degree=0.0000003),  # a value of 1e-05 per 100
-        row(school_code="S005", equipment_value_yuan=1e19),  # a value past 1e16
-        row(school_code="S006", students="abc"),  # a data error: not assessed, with its error object
-        row(school_code="S007", school_name="", school_type="junior", stage="junior"),
-        row(school_code="S008", school_name="换行\n制表\t控制\x01", public_funds_yuan=1),
-    ]
 
 
 def test_rows_json_is_byte_equal_to_the_row_dicts(national):

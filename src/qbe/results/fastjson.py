@@ -25,6 +25,7 @@ from typing import Any, overload
 import numpy as np
 
 from ..status import Status
+from . import arrow_layout
 from .assemble import STAGE_KEYS, STATUS_KEY, TYPE_KEYS, Evaluation, clean_array
 
 try:  # orjson writes a whole float column in C; the standard library is the fallback
@@ -165,13 +166,87 @@ def _pick(values: Sequence[Any], rows: Rows) -> Sequence[Any]:
     return [values[i] for i in rows.tolist()]
 
 
+class _Col:
+    """A column that can also give its fragments as an Arrow array (see :mod:`.arrow_layout`):
+    ``arrow(rows)`` returns ``(array, ends_with_comma)``, or None to use the ``S`` array."""
+
+    __slots__ = ("fragments", "arrow")
+
+    def __init__(self, fragments: Callable[[Any], np.ndarray | bytes], arrow: Callable[[Any], Any] | None) -> None:
+        self.fragments = fragments
+        self.arrow = arrow
+
+    def __call__(self, rows: Rows) -> np.ndarray | bytes:
+        return self.fragments(rows)
+
+
+class _Lookup(_Col):
+    """Fragments taken by code from a small table (statuses, requirements, stages …).
+
+    Tables are what make a row's many small fields cheap: the literals on
+    either side of a lookup are folded into its table, and neighbouring
+    lookups become one lookup on the pair of codes (:func:`_merge`), so a row
+    is laid out from far fewer pieces.
+    """
+
+    __slots__ = ("table", "codes", "_arrow_table", "_stripped")
+
+    def __init__(self, table: np.ndarray, codes: np.ndarray) -> None:
+        super().__init__(self._fragments, self._arrow)
+        self.table = np.asarray(table, dtype=bytes)
+        self.codes = np.asarray(codes)
+        self._arrow_table: Any = None
+        self._stripped: Any = False
+
+    def _fragments(self, rows: Rows) -> np.ndarray:
+        return self.table[self.codes[rows]]
+
+    def _arrow(self, rows: Rows) -> Any:
+        if self._arrow_table is None:
+            self._arrow_table = arrow_layout.table(self.table)
+        return arrow_layout.take(self._arrow_table, self.codes[rows])
+
+    def around(self, before: bytes = b"", after: bytes = b"") -> _Lookup:
+        """The same column with ``before`` and ``after`` in every fragment."""
+        return _Lookup(np.array([before + t + after for t in self.table.tolist()], dtype=bytes), self.codes)
+
+    def then(self, other: _Lookup) -> _Lookup | None:
+        """This column followed by ``other`` as one lookup, when the table of pairs stays small."""
+        n1, n2 = len(self.table), len(other.table)
+        if n1 * n2 > MAX_TABLE or not (self._in_range() and other._in_range()):
+            return None
+        pairs = np.array([a + b for a in self.table.tolist() for b in other.table.tolist()], dtype=bytes)
+        return _Lookup(pairs, self.codes.astype(np.int64) * n2 + other.codes)
+
+    def _in_range(self) -> bool:
+        c = self.codes
+        return not c.size or (int(c.min()) >= 0 and int(c.max()) < len(self.table))
+
+    def without_comma(self) -> _Lookup | None:
+        """The column without the comma every fragment starts with (None if one does not)."""
+        if self._stripped is False:
+            texts = self.table.tolist()
+            self._stripped = None
+            if all(t.startswith(b",") for t in texts):
+                self._stripped = _Lookup(np.array([t[1:] for t in texts], dtype=bytes), self.codes)
+        return self._stripped
+
+
+#: Largest table two lookups are combined into.
+MAX_TABLE = 256
+
+
+def _lookup(texts: np.ndarray, codes: np.ndarray) -> _Col:
+    """Fragments taken from a small table by code."""
+    return _Lookup(texts, codes)
+
+
 def numbers(values: Any) -> Column:
     a = np.asarray(values, dtype=np.float64)
     few = _few_values(a)
     if few is not None:
-        table, codes = few
-        return lambda rows: table[codes[rows]]
-    return lambda rows: json_numbers(a[rows])
+        return _lookup(*few)
+    return _Col(lambda rows: json_numbers(a[rows]), lambda rows: arrow_layout.numbers(a[rows], _orjson))
 
 
 def _few_values(a: np.ndarray, most: int = 16) -> tuple[np.ndarray, np.ndarray] | None:
@@ -199,7 +274,10 @@ def _few_values(a: np.ndarray, most: int = 16) -> tuple[np.ndarray, np.ndarray] 
 
 
 def strings(values: Sequence[str | None]) -> Column:
-    return lambda rows: json_strings(_pick(values, rows))
+    def arrow(rows: Rows) -> Any:
+        return arrow_layout.strings(list(_pick(values, rows)), _orjson)
+
+    return _Col(lambda rows: json_strings(_pick(values, rows)), arrow)
 
 
 def categories(codes: Any, keys: Sequence[str | None]) -> Column:
@@ -207,18 +285,16 @@ def categories(codes: Any, keys: Sequence[str | None]) -> Column:
     ``keys``: each key is encoded once. A code outside ``keys`` is ``null``."""
     table = json_strings([*keys, None])
     c = np.asarray(codes, dtype=np.int64)
-    c = np.where((c >= 0) & (c < len(keys)), c, len(keys))
-    return lambda rows: table[c[rows]]
+    return _lookup(table, np.where((c >= 0) & (c < len(keys)), c, len(keys)))
 
 
 def statuses(codes: Any) -> Column:
-    c = np.asarray(codes)
-    return lambda rows: json_status(c[rows])
+    return _lookup(_STATUS, np.asarray(codes))
 
 
 def mets(codes: Any) -> Column:
-    c = np.asarray(codes)
-    return lambda rows: json_met(c[rows])
+    c = np.asarray(codes).astype(np.int64)
+    return _lookup(json_met(np.arange(7)), np.where((c >= 0) & (c < 7), c, 0))  # json_met: anything else is false
 
 
 def texts(values: Sequence[str]) -> Column:
@@ -229,7 +305,7 @@ def texts(values: Sequence[str]) -> Column:
 def row_numbers(values: Any) -> Column:
     """Whole numbers (the input's row numbers) as JSON."""
     a = np.asarray(values, dtype=np.int64)
-    return lambda rows: a[rows].astype(bytes)
+    return _Col(lambda rows: a[rows].astype(bytes), lambda rows: arrow_layout.integers(a[rows]))
 
 
 def where(mask: np.ndarray, yes: Part, no: Part = b"") -> Column:
@@ -254,7 +330,17 @@ def where(mask: np.ndarray, yes: Part, no: Part = b"") -> Column:
         out[~m] = o
         return out
 
-    return col
+    def arrow(rows: Rows) -> Any:
+        m = mask[rows]
+        if m.all() or not m.any():
+            part = yes if m.all() else no
+            if isinstance(part, bytes):
+                return part, False
+            return part.arrow(rows) if getattr(part, "arrow", None) is not None else None
+        at = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+        return arrow_layout.choose(m, at, yes, no)
+
+    return _Col(col, arrow)
 
 
 def joined(*parts: Part) -> Column:
@@ -275,29 +361,56 @@ def joined(*parts: Part) -> Column:
 
 
 def _merge(parts: list[Part]) -> list[Part]:
-    """Neighbouring literals as one literal (fewer matrix columns to fill); empty literals dropped."""
+    """The same rows from fewer pieces: neighbouring literals joined, literals folded into the
+    lookup beside them, neighbouring lookups combined; empty literals dropped."""
     out: list[Part] = []
     for p in parts:
         if isinstance(p, bytes):
             if not p:
                 continue
+            if out and isinstance(out[-1], _Lookup):
+                out[-1] = out[-1].around(after=p)
+                continue
             if out and isinstance(out[-1], bytes):
                 out[-1] += p
                 continue
+        elif isinstance(p, _Lookup):
+            if out and isinstance(out[-1], bytes):
+                p = p.around(before=out.pop())
+            if out and isinstance(out[-1], _Lookup):
+                both = out[-1].then(p)
+                if both is not None:
+                    out[-1] = both
+                    continue
         out.append(p)
     return out
+
+
+def _with_end(parts: list[Part], end: bytes) -> list[Part]:
+    """``parts`` followed by the row end, folded into the last piece where that is a literal or a
+    lookup (parts are merged once, when the rows are set up; this touches the last piece only)."""
+    if not end:
+        return list(parts)
+    if parts and isinstance(parts[-1], bytes):
+        return [*parts[:-1], parts[-1] + end]
+    if parts and isinstance(parts[-1], _Lookup):
+        return [*parts[:-1], parts[-1].around(after=end)]
+    return [*parts, end]
 
 
 def _made(c: np.ndarray | bytes) -> np.ndarray | bytes:
     return c if isinstance(c, bytes) else np.ascontiguousarray(c)
 
 
-def lay_out(parts: list[Part], lo: int, hi: int, end: bytes = b"\n", block: int | None = None) -> Iterator[bytes]:
+def lay_out(parts: list[Part], lo: int, hi: int, end: bytes = b"\n", block: int | None = None) -> Iterator[bytes | memoryview]:
     """Rows ``lo:hi``, each its parts in order followed by ``end``, back to back, in blocks of bytes."""
-    parts = _merge([*parts, end])
+    parts = _with_end(parts, end)
     step = block or BLOCK_ROWS
     for a in range(lo, hi, step):
         b = min(hi, a + step)
+        if b - a >= arrow_layout.MIN_ROWS and arrow_layout.arrow() is not None:
+            yield arrow_layout.block(parts, slice(a, b))
+            continue
         cols = [p if isinstance(p, bytes) else _made(p(slice(a, b))) for p in parts]
         widths = [len(c) if isinstance(c, bytes) else c.dtype.itemsize for c in cols]
         m = np.zeros((b - a, sum(widths)), dtype=np.uint8)
@@ -353,7 +466,7 @@ class JsonObjects(Sequence[str]):
     def _texts(self, lo: int, hi: int) -> list[str]:
         out: list[str] = []
         for b in lay_out(self._parts, lo, hi):
-            out += b.decode("utf-8").split("\n")[:-1]
+            out += str(b, "utf-8").split("\n")[:-1]
         return out
 
     def blocks(self, sep: bytes = b",") -> Iterator[bytes]:

@@ -39,6 +39,10 @@ MIN_ROWS = 50_000
 #: Row blocks this process lays out are held in memory until the report is written: at most this much.
 MAX_STOLEN_BYTES = 256 << 20
 
+#: A child that begins no block and writes nothing for this long is taken to be stuck: it is
+#: stopped and the report is made in this process. (A block takes a fraction of a second.)
+STALL_SECONDS = 60.0
+
 #: Environment variable: ``1`` keeps the JSON report in one process.
 PROCESSES_ENV = "QBE_JSON_PROCESSES"
 
@@ -75,6 +79,11 @@ class BlockQueue:
                 return None
             self._ends[0] = i + 1
             return i
+
+    def taken(self) -> int:
+        """How many blocks have been taken from the front (the child's progress)."""
+        with self._lock:
+            return int(self._ends[0])
 
     def back(self) -> int | None:
         with self._lock:
@@ -123,17 +132,15 @@ class ArraysJob:
         """Each array (``[…]`` as the report holds it) as pieces: spool files, then the row blocks
         laid out here; None if the child failed."""
         if self._ok is None:
-            message = b""
             try:
-                while chunk := os.read(self._fd, 4096):  # type: ignore[arg-type]
-                    message += chunk
+                message = self._status()
             finally:
                 self._close_pipe()
             self._ok = message == b"ok"
             # The child is reaped in close(), after the report is written: tearing down its copy of
             # this process's address space takes a few tenths of a second, and nothing waits on it.
             if not self._ok:
-                self._reap()
+                self._stop()
                 self._remove()
                 self._stolen = []
         if not self._ok:
@@ -142,15 +149,42 @@ class ArraysJob:
         out["schools"] += self._stolen[::-1]
         return out
 
+    def _status(self) -> bytes:
+        """The child's last words ("ok" or what failed), read to the end of the pipe; b"stalled" if it
+        has made no progress (no block begun, nothing written) for :data:`STALL_SECONDS`."""
+        import select
+
+        message, seen, quiet = b"", None, 0.0
+        while True:
+            ready, _, _ = select.select([self._fd], [], [], 1.0)
+            if ready:
+                chunk = os.read(self._fd, 4096)  # type: ignore[arg-type]
+                if not chunk:
+                    return message
+                message += chunk
+                continue
+            try:
+                size = self.spools["schools"].stat().st_size
+            except OSError:
+                size = -1
+            now = (self._queue.taken(), size)
+            quiet = quiet + 1.0 if now == seen else 0.0
+            seen = now
+            if quiet >= STALL_SECONDS:
+                return b"stalled"
+
     def close(self) -> None:
         """Stop the child if it still runs and remove the spools (after the report has copied them)."""
+        self._stop()
+        self._remove()
+
+    def _stop(self) -> None:
         if self._pid is not None:
             try:
                 os.kill(self._pid, 9)
             except OSError:
                 pass
-            self._reap()
-        self._remove()
+        self._reap()
 
     def _close_pipe(self) -> None:
         if self._fd is not None:
@@ -226,6 +260,8 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
     if pid == 0:  # pragma: no cover - runs in the child; its work is checked through the report's bytes
         gc.disable()
         os.close(read_fd)
+        if "pyarrow" in sys.modules:  # the C library's allocator is safe after fork; Arrow's own may not be
+            sys.modules["pyarrow"].set_memory_pool(sys.modules["pyarrow"].system_memory_pool())
         status = b"ok"
         try:
             with open(spool, "wb") as f:
