@@ -1,15 +1,15 @@
-"""The row array of a large JSON report, laid out by two processes at once.
+"""The row arrays of a large JSON report, laid out by two processes at once.
 
-Why: at national scale the ``schools`` array (~275 MB) takes about as long to
-lay out as everything else the report needs (the county results, their
-findings and their JSON, the ``school_checks`` array), and each is
-single-threaded work. On a machine with two or more processors a forked
-child lays out the row array from the same evaluation (its memory is shared
-copy-on-write, nothing is sent across) into a spool file beside the report,
-block by block from the front, while the parent builds the report dict, lays
-out ``school_checks`` and then takes row blocks from the back until the two
-meet; the JSON writer copies the spools into the report. The bytes are those
-the one-process path writes (:mod:`.fastjson`); tests compare them.
+Why: at national scale the ``schools`` and ``school_checks`` arrays (~360 MB)
+take about as long to lay out as everything else the report needs (the
+county results, their findings and their JSON), and each is single-threaded
+work. On a machine with two or more processors a forked child lays out the
+arrays from the same evaluation (its memory is shared copy-on-write, nothing
+is sent across) into spool files beside the report, block by block from the
+front, while the parent builds the report dict and encodes the counties and
+then takes blocks from the back until the two meet; the JSON writer copies the
+spools into the report. The bytes are those the one-process path writes
+(:mod:`.fastjson`); tests compare them.
 
 Used only where it is safe and pays: on Linux (fork without exec is unsafe on
 macOS, Windows has no fork), with two or more usable processors, for reports
@@ -26,9 +26,9 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .fastjson import JsonObjects, rows_json
+from .fastjson import JsonObjects, rows_json, school_checks_json
 
 if TYPE_CHECKING:
     from .assemble import Evaluation
@@ -100,37 +100,47 @@ def _block(objects: JsonObjects, i: int, last: int) -> bytes:
     return data[:-1] + b"]" if i == last else data
 
 
+class Tasks:
+    """The blocks of the arrays the two processes share, in report order: task ``t`` is block ``i``
+    of array ``key``. The child works from the first task on, this process from the last back, so
+    each array is a prefix laid out by the child (in its spool) followed by blocks laid out here."""
+
+    def __init__(self, arrays: dict[str, JsonObjects]) -> None:
+        self.arrays = arrays
+        self.order = [(key, i) for key, objects in arrays.items() for i in range(objects.n_blocks)]
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def lay_out(self, t: int) -> tuple[str, bytes]:
+        key, i = self.order[t]
+        objects = self.arrays[key]
+        return key, _block(objects, i, objects.n_blocks - 1)
+
+
 class ArraysJob:
     """A child process laying out the arrays into spool files; :meth:`result` waits for it."""
 
-    def __init__(self, pid: int, status_fd: int, spools: dict[str, Path], folder: Path, stem: str,
-                 queue: BlockQueue, rows: JsonObjects) -> None:
-        self._folder, self._stem = folder, stem
+    def __init__(self, pid: int, status_fd: int, spools: dict[str, Path], queue: BlockQueue, tasks: Tasks) -> None:
         self._pid: int | None = pid
         self._fd: int | None = status_fd
         self.spools = spools
-        self._queue, self._rows = queue, rows
-        self._stolen: list[bytes] = []  # blocks of the row array laid out here, last first
+        self._queue, self._tasks = queue, tasks
+        self._stolen: dict[str, list[bytes]] = {key: [] for key in tasks.arrays}  # laid out here, last first
         self._ok: bool | None = None
 
     def steal(self) -> None:
-        """Lay out row blocks the child has not reached yet, from the last one back, until the two meet
+        """Lay out blocks the child has not reached yet, from the last one back, until the two meet
         (or :data:`MAX_STOLEN_BYTES` are held here: these blocks wait in memory for the child's part)."""
-        held = 0
-        while held < MAX_STOLEN_BYTES and (i := self._queue.back()) is not None:
-            self._stolen.append(_block(self._rows, i, self._queue.n - 1))
-            held += len(self._stolen[-1])
-
-    def lay_out_here(self, key: str, objects: JsonObjects) -> None:
-        """Lay out another array in this process, into a spool beside the child's (while it works)."""
-        fd, name = tempfile.mkstemp(prefix=f".{self._stem}.{key}.", suffix=".part", dir=self._folder)
-        self.spools[key] = Path(name)
-        with os.fdopen(fd, "wb") as f:
-            f.writelines(objects.as_array())
+        held = sum(len(b) for blocks in self._stolen.values() for b in blocks)
+        while held < MAX_STOLEN_BYTES and (t := self._queue.back()) is not None:
+            key, data = self._tasks.lay_out(t)
+            self._stolen[key].append(data)
+            held += len(data)
 
     def result(self) -> dict[str, list[Path | bytes]] | None:
-        """Each array (``[…]`` as the report holds it) as pieces: spool files, then the row blocks
-        laid out here; None if the child failed."""
+        """Each array (``[…]`` as the report holds it) as pieces: its opening bracket, the child's
+        spool, then the blocks laid out here; None if the child failed."""
         if self._ok is None:
             try:
                 message = self._status()
@@ -142,11 +152,15 @@ class ArraysJob:
             if not self._ok:
                 self._stop()
                 self._remove()
-                self._stolen = []
+                self._stolen = {key: [] for key in self._stolen}
         if not self._ok:
             return None
-        out: dict[str, list[Path | bytes]] = {k: [p] for k, p in self.spools.items()}
-        out["schools"] += self._stolen[::-1]
+        out: dict[str, list[Path | bytes]] = {}
+        for key, objects in self._tasks.arrays.items():
+            if not objects.n_blocks:
+                out[key] = [b"[]"]
+                continue
+            out[key] = [b"[", self.spools[key], *self._stolen[key][::-1]]
         return out
 
     def _status(self) -> bytes:
@@ -164,7 +178,7 @@ class ArraysJob:
                 message += chunk
                 continue
             try:
-                size = self.spools["schools"].stat().st_size
+                size = sum(p.stat().st_size for p in self.spools.values())
             except OSError:
                 size = -1
             now = (self._queue.taken(), size)
@@ -215,29 +229,28 @@ class ArraysJob:
 
 
 def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
-    """Fork a child that lays out the ``schools`` array of ``ev``'s JSON report; None where not worth it
-    or not possible. The parent has the county part to assemble meanwhile, then lays out the
-    ``school_checks`` array itself (:meth:`ArraysJob.lay_out_here`), then takes row blocks from the
-    end of the array until it meets the child (:meth:`ArraysJob.steal`)."""
+    """Fork a child that lays out the ``schools`` and ``school_checks`` arrays of ``ev``'s JSON report;
+    None where not worth it or not possible. The parent has the county part to assemble meanwhile,
+    then takes blocks from the end (:meth:`ArraysJob.steal`) until it meets the child."""
     if ev.frame.n < MIN_ROWS or not usable():
         return None
-    # the row columns and the row array's parts, made once before the fork: both processes read them
-    rows = rows_json(ev, ev.issue_index()[2])
+    # the arrays' parts (and the row columns under them), made once before the fork: both processes read them
+    tasks = Tasks({"schools": rows_json(ev, ev.issue_index()[2]), "school_checks": school_checks_json(ev)})
     try:
-        queue = BlockQueue(rows.n_blocks)
+        queue = BlockQueue(len(tasks))
     except (OSError, ImportError):  # no shared semaphores here (some containers): one process, as before
         return None
+    spools: dict[str, Path] = {}
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{stem}.schools.", suffix=".part", dir=folder)
-        os.close(fd)
-        spool = Path(name)
-    except OSError:
-        return None
-    try:
+        for key in tasks.arrays:
+            fd, name = tempfile.mkstemp(prefix=f".{stem}.{key}.", suffix=".part", dir=folder)
+            os.close(fd)
+            spools[key] = Path(name)
         read_fd, write_fd = os.pipe()
     except OSError:
-        spool.unlink(missing_ok=True)
+        for path in spools.values():
+            path.unlink(missing_ok=True)
         return None
     # The child must not run the cyclic collector over the parent's millions of objects: touching
     # them copies every page of the shared heap. Frozen objects are skipped; the child collects nothing.
@@ -246,13 +259,14 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns about forking a process that has threads (numpy's BLAS pool, say): the
-            # child only lays out bytes with numpy and writes a file, and leaves with os._exit
+            # child only lays out bytes and writes files, and leaves with os._exit
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
     except OSError:  # no memory or process slot for a child: lay out everything here
         os.close(read_fd)
         os.close(write_fd)
-        spool.unlink(missing_ok=True)
+        for path in spools.values():
+            path.unlink(missing_ok=True)
         return None
     finally:
         if pid != 0:
@@ -263,21 +277,28 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
         if "pyarrow" in sys.modules:  # the C library's allocator is safe after fork; Arrow's own may not be
             sys.modules["pyarrow"].set_memory_pool(sys.modules["pyarrow"].system_memory_pool())
         status = b"ok"
+        files: dict[str, Any] = {}
         try:
-            with open(spool, "wb") as f:
-                f.write(b"[" if queue.n else b"[]")
-                while (i := queue.front()) is not None:
-                    f.write(_block(rows, i, queue.n - 1))
+            while (t := queue.front()) is not None:
+                key, data = tasks.lay_out(t)
+                if key not in files:
+                    files[key] = open(spools[key], "wb")  # noqa: SIM115 - closed below, whatever happens
+                files[key].write(data)
         except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent, which falls back
             status = f"{type(e).__name__}: {e}".encode("utf-8", "replace")[:2000] or b"failed"
         finally:
+            try:
+                for f in files.values():
+                    f.close()
+            except BaseException as e:  # noqa: BLE001 - a full disk shows when the buffers are flushed
+                status = f"{type(e).__name__}: {e}".encode("utf-8", "replace")[:2000] or b"failed"
             try:
                 os.write(write_fd, status)
                 os.close(write_fd)  # the parent reads to the end of the pipe: it goes on now, not at exit
             finally:
                 os._exit(0)
     os.close(write_fd)
-    return ArraysJob(pid, read_fd, {"schools": spool}, folder, stem, queue, rows)
+    return ArraysJob(pid, read_fd, spools, queue, tasks)
 
 
 #: Where :func:`start`'s job waits on the evaluation for the JSON writer.

@@ -202,8 +202,7 @@ class JsonWriter:
                     json_pieces(value, shell)
             shell.append(b"}\n")
             spools = None
-            if job is not None:  # the child lays out the rows meanwhile; the school checks are laid out here
-                job.lay_out_here("school_checks", arrays["school_checks"]())
+            if job is not None:  # the child lays out the arrays meanwhile: take what it has not reached
                 job.steal()
                 spools = job.result()
             for piece in shell:
