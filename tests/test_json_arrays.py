@@ -63,11 +63,11 @@ def test_below_the_threshold_or_turned_off_no_process_is_started(data, tmp_path,
     real = json_arrays.start
     monkeypatch.setattr(json_arrays, "start", lambda *a: started.append(real(*a)) or started[-1])
     assert run(data, tmp_path / "a") == one_process
-    assert started == [None]  # ~4,600 rows are below MIN_ROWS
+    assert not any(started)  # ~4,600 rows are below MIN_ROWS
     monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
     monkeypatch.setenv(json_arrays.PROCESSES_ENV, "1")
     assert run(data, tmp_path / "b") == one_process
-    assert started == [None, None]
+    assert not any(started)
 
 
 def test_a_failing_child_leaves_the_work_to_this_process(data, tmp_path, monkeypatch, one_process):
@@ -82,6 +82,51 @@ def test_a_failing_child_leaves_the_work_to_this_process(data, tmp_path, monkeyp
         raise MemoryError("no memory for the row array")
 
     monkeypatch.setattr(json_arrays.BlockQueue, "front", broken)
+    assert run(data, tmp_path) == one_process
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1])
+def test_the_child_may_stop_before_at_or_after_the_last_row_block(data, tmp_path, monkeypatch, one_process, extra):
+    """Where the two processes meet decides who writes the start of the school checks: the child,
+    if it took their first block; else this process."""
+    from qbe.results import fastjson
+
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    monkeypatch.setattr(fastjson, "BLOCK_ROWS", 400)
+    rows = sum(1 for _ in (data / "schools.csv").open(encoding="utf-8")) - 1
+    limit = -(-rows // 400) + extra  # tasks the child may take: the row blocks, give or take one
+
+    def front(queue):  # the child takes no task past the limit; this process takes the rest
+        with queue._lock:
+            i, j = queue._ends[0], queue._ends[1]
+            if i >= j or i >= limit:
+                return None
+            queue._ends[0] = i + 1
+            return i
+
+    real_steal = json_arrays.ArraysJob.steal
+    taken = []
+
+    def steal(job):  # this process waits until the child has taken all it may
+        import time
+
+        while job._queue.taken() < limit:
+            time.sleep(0.01)
+        taken.append(job._queue.taken())
+        real_steal(job)
+
+    monkeypatch.setattr(json_arrays.BlockQueue, "front", front)
+    monkeypatch.setattr(json_arrays.ArraysJob, "steal", steal)
+    assert run(data, tmp_path) == one_process
+    assert taken == [limit]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
+
+
+def test_an_opening_unlike_the_childs_drops_the_childs_file(data, tmp_path, monkeypatch, one_process):
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    real = json_arrays.start
+    monkeypatch.setattr(json_arrays, "start", lambda ev, folder, stem, head: real(ev, folder, stem, head + b" "))
     assert run(data, tmp_path) == one_process
     assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
 
@@ -124,6 +169,30 @@ def test_other_formats_beside_json_get_the_same_report(data, tmp_path, monkeypat
     assert (tmp_path / "national-2017.md").stat().st_size > 0
 
 
+def test_a_report_may_go_on_with_a_file_begun_beside_it(tmp_path):
+    from qbe.plugins import AppendTo, atomic_write
+
+    begun = tmp_path / ".r.json.part"
+    begun.write_bytes(b'{"a":[1,')
+    os.chmod(begun, 0o600)
+    atomic_write(tmp_path / "r.json", [AppendTo(begun), b"2]", b"}"])
+    assert (tmp_path / "r.json").read_bytes() == b'{"a":[1,2]}' and not begun.exists()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o666 & ~umask  # like any other report
+
+    def failing():
+        yield AppendTo(again)
+        yield b"x"
+        raise OSError("disk full")
+
+    again = tmp_path / ".s.json.part"
+    again.write_bytes(b"{")
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(tmp_path / "s.json", failing())
+    assert not again.exists() and not (tmp_path / "s.json").exists()
+
+
 def test_a_spool_is_copied_whole_into_the_report(tmp_path):
     from qbe.plugins import atomic_write
 
@@ -135,7 +204,7 @@ def test_a_spool_is_copied_whole_into_the_report(tmp_path):
 
 def n_stolen(job) -> int:
     """Blocks of either array laid out in this process."""
-    return sum(len(blocks) for blocks in job._stolen.values())
+    return len(job._stolen)
 
 
 @pytest.mark.parametrize("slow", ["child", "parent"])

@@ -9,6 +9,7 @@ for free. A plugin that fails to import or whose hook raises is recorded in
 from __future__ import annotations
 
 import importlib.metadata as md
+import itertools
 import os
 import shutil
 import tempfile
@@ -155,22 +156,39 @@ def plugin_version(pm: pluggy.PluginManager, name: str) -> str:
     return "?"
 
 
-def atomic_write(path: Path, data: bytes | str | Iterable[str | bytes | Path]) -> Path:
+@dataclass(frozen=True)
+class AppendTo:
+    """First piece of a writer's output: the report continues this file, already begun beside it
+    (by a second process, say); the pieces that follow are appended and the file is renamed into
+    place. It must be in the report's folder; it is removed if writing fails."""
+
+    path: Path
+
+
+def atomic_write(path: Path, data: bytes | str | Iterable[str | bytes | Path | AppendTo]) -> Path:
     """Write to a temporary file beside ``path``, then rename: no half-written reports.
 
     ``data`` may be one string or bytes object, or an iterable of pieces (large
     reports are streamed rather than built as one string). A piece that is a
     :class:`~pathlib.Path` stands for that file's contents (a part of the
-    report made ahead in a spool file), copied by the kernel where it can.
+    report made ahead in a spool file), copied by the kernel where it can; a
+    first piece that is an :class:`AppendTo` names the file to go on with
+    instead of a new one.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    pieces = [data] if isinstance(data, (str, bytes)) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    pieces = iter([data] if isinstance(data, (str, bytes)) else data)
+    first = next(pieces, b"")
+    if isinstance(first, AppendTo):
+        tmp = str(first.path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_APPEND)
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        pieces = itertools.chain([first], pieces)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # a report is an ordinary file, readable like any other the user writes
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.chmod(tmp, 0o666 & ~umask)  # a report is an ordinary file, readable like any other the user writes
             for piece in pieces:
                 if isinstance(piece, Path):
                     _copy_into(fh, piece)

@@ -218,27 +218,14 @@ class Evaluation:
         with gc_paused():
             return self._report(include_rows)
 
-    def _report(self, include_rows: bool) -> dict:
-        from .findings import county_findings
+    def report_head(self) -> dict:
+        """The report's members before its ``schools`` array: the schema, the standard and the summary.
 
+        Known as soon as the evaluation is: the JSON writer of a large report hands them to the
+        process that writes the arrays (:mod:`.json_arrays`) before the counties are assembled.
+        """
         m, fr = self.model, self.frame
         std = m.standard
-        errors, warnings, issues_by_row = self.issue_index()
-        self.issues_by_row = issues_by_row
-        # Without the rows, the per-school objects are left out too: findings are worded from the
-        # columns, and the JSON writer lays both arrays out from the columns (fastjson).
-        schools = self._rows(issues_by_row) if include_rows else []
-        school_checks = self._schools() if include_rows else []
-        # the notable rows' objects are made when a writer asks for them (notable_by_county)
-        self._rows_by_county: dict[str, list[dict]] | None = None
-        self.__dict__.pop("_row_findings", None)
-        self._report_token = object()  # findings are remembered for this report only (findings._per_report)
-        counties = self._counties()
-        for c in counties:
-            c["findings"] = county_findings(self, c)
-        verdict_counts: dict[str, int] = {}
-        for c in counties:
-            verdict_counts[c["verdict"]] = verdict_counts.get(c["verdict"], 0) + 1
         return {
             "schema_version": SCHEMA_VERSION,
             "produced": {"qbe_version": self.qbe_version, "schema_version": SCHEMA_VERSION},
@@ -269,8 +256,37 @@ class Evaluation:
                 "rows": fr.n,
                 "rows_with_errors": int(fr.bad_rows.sum()) if fr.n else 0,
                 "counties": fr.n_county,
-                "verdicts": verdict_counts,
+                "verdicts": self._verdict_counts(),
             },
+        }
+
+    def _verdict_counts(self) -> dict[str, int]:
+        """How many counties have each overall verdict, in the order the verdicts first occur."""
+        main = self.county_verdict()
+        keys = [STATUS_KEY[s] for s in self.status(main).tolist()] if main else ["not_assessed"] * self.frame.n_county
+        counts: dict[str, int] = {}
+        for k in keys:
+            counts[k] = counts.get(k, 0) + 1
+        return counts
+
+    def _report(self, include_rows: bool) -> dict:
+        from .findings import county_findings
+
+        errors, warnings, issues_by_row = self.issue_index()
+        self.issues_by_row = issues_by_row
+        # Without the rows, the per-school objects are left out too: findings are worded from the
+        # columns, and the JSON writer lays both arrays out from the columns (fastjson).
+        schools = self._rows(issues_by_row) if include_rows else []
+        school_checks = self._schools() if include_rows else []
+        # the notable rows' objects are made when a writer asks for them (notable_by_county)
+        self._rows_by_county: dict[str, list[dict]] | None = None
+        self.__dict__.pop("_row_findings", None)
+        self._report_token = object()  # findings are remembered for this report only (findings._per_report)
+        counties = self._counties()
+        for c in counties:
+            c["findings"] = county_findings(self, c)
+        return {
+            **self.report_head(),
             "schools": schools,
             "school_checks": school_checks,
             "counties": counties,

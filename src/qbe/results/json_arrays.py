@@ -5,16 +5,22 @@ take about as long to lay out as everything else the report needs (the
 county results, their findings and their JSON), and each is single-threaded
 work. On a machine with two or more processors a forked child lays out the
 arrays from the same evaluation (its memory is shared copy-on-write, nothing
-is sent across) into spool files beside the report, block by block from the
-front, while the parent builds the report dict and encodes the counties and
-then takes blocks from the back until the two meet; the JSON writer copies the
-spools into the report. The bytes are those the one-process path writes
+is sent across) block by block from the front, while the parent builds the
+report dict and encodes the counties and then takes blocks from the back
+until the two meet. The bytes are those the one-process path writes
 (:mod:`.fastjson`); tests compare them.
+
+The child writes straight into the file that becomes the report: first the
+report's opening members (known before the fork: the standard and the
+summary), then its blocks. The parent appends the blocks it laid out and the
+rest of the report, and the file is renamed into place; nothing is copied.
+Should the opening the parent finally writes differ from what the child
+wrote, the child's file is dropped, as it is when the child fails.
 
 Used only where it is safe and pays: on Linux (fork without exec is unsafe on
 macOS, Windows has no fork), with two or more usable processors, for reports
 of at least :data:`MIN_ROWS` rows. ``QBE_JSON_PROCESSES=1`` turns it off. If the
-child fails in any way, its spools are dropped and the arrays are laid out in
+child fails in any way, its file is dropped and the arrays are laid out in
 this process as before, so the report is the same either way.
 """
 
@@ -26,7 +32,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .fastjson import JsonObjects, rows_json, school_checks_json
 
@@ -103,7 +109,7 @@ def _block(objects: JsonObjects, i: int, last: int) -> bytes:
 class Tasks:
     """The blocks of the arrays the two processes share, in report order: task ``t`` is block ``i``
     of array ``key``. The child works from the first task on, this process from the last back, so
-    each array is a prefix laid out by the child (in its spool) followed by blocks laid out here."""
+    the child lays out a prefix of the tasks and this process the rest."""
 
     def __init__(self, arrays: dict[str, JsonObjects]) -> None:
         self.arrays = arrays
@@ -112,56 +118,65 @@ class Tasks:
     def __len__(self) -> int:
         return len(self.order)
 
-    def lay_out(self, t: int) -> tuple[str, bytes]:
+    def lay_out(self, t: int) -> tuple[str, int, bytes]:
         key, i = self.order[t]
         objects = self.arrays[key]
-        return key, _block(objects, i, objects.n_blocks - 1)
+        return key, i, _block(objects, i, objects.n_blocks - 1)
+
+
+#: The report's members around the arrays, as the JSON writer writes them: what the child writes
+#: before the ``schools`` array (given to :func:`start`) and between the two arrays.
+BETWEEN = b',"school_checks":'
 
 
 class ArraysJob:
-    """A child process laying out the arrays into spool files; :meth:`result` waits for it."""
+    """A child process laying out the arrays into the report's file; :meth:`finish` waits for it."""
 
-    def __init__(self, pid: int, status_fd: int, spools: dict[str, Path], queue: BlockQueue, tasks: Tasks) -> None:
+    def __init__(self, pid: int, status_fd: int, path: Path, head: bytes, queue: BlockQueue, tasks: Tasks) -> None:
         self._pid: int | None = pid
         self._fd: int | None = status_fd
-        self.spools = spools
+        self.path, self.head = path, head
         self._queue, self._tasks = queue, tasks
-        self._stolen: dict[str, list[bytes]] = {key: [] for key in tasks.arrays}  # laid out here, last first
+        self._stolen: list[tuple[str, bytes]] = []  # blocks laid out here, last first
         self._ok: bool | None = None
+        self._handed_over = False
 
     def steal(self) -> None:
         """Lay out blocks the child has not reached yet, from the last one back, until the two meet
         (or :data:`MAX_STOLEN_BYTES` are held here: these blocks wait in memory for the child's part)."""
-        held = sum(len(b) for blocks in self._stolen.values() for b in blocks)
+        held = sum(len(b) for _, b in self._stolen)
         while held < MAX_STOLEN_BYTES and (t := self._queue.back()) is not None:
-            key, data = self._tasks.lay_out(t)
-            self._stolen[key].append(data)
+            key, _, data = self._tasks.lay_out(t)
+            self._stolen.append((key, data))
             held += len(data)
 
-    def result(self) -> dict[str, list[Path | bytes]] | None:
-        """Each array (``[…]`` as the report holds it) as pieces: its opening bracket, the child's
-        spool, then the blocks laid out here; None if the child failed."""
+    def finish(self, head: bytes) -> tuple[Path, list[bytes]] | None:
+        """The file the child wrote (the report's opening, then its blocks) and what follows its part
+        up to the end of the ``school_checks`` array; None if the child failed or the report's
+        opening is not what the child was given (then the report is made in this process)."""
         if self._ok is None:
             try:
                 message = self._status()
             finally:
                 self._close_pipe()
-            self._ok = message == b"ok"
+            self._ok = message == b"ok" and head == self.head
             # The child is reaped in close(), after the report is written: tearing down its copy of
             # this process's address space takes a few tenths of a second, and nothing waits on it.
             if not self._ok:
                 self._stop()
                 self._remove()
-                self._stolen = {key: [] for key in self._stolen}
+                self._stolen = []
         if not self._ok:
             return None
-        out: dict[str, list[Path | bytes]] = {}
-        for key, objects in self._tasks.arrays.items():
-            if not objects.n_blocks:
-                out[key] = [b"[]"]
-                continue
-            out[key] = [b"[", self.spools[key], *self._stolen[key][::-1]]
-        return out
+        self._handed_over = True  # the writer goes on with the file; it is no longer this job's to remove
+        blocks = self._stolen[::-1]
+        tail = [b for key, b in blocks if key == "schools"]
+        # the child wrote the start of the school checks if it took their first block (the task after
+        # the last row block); else they start here
+        if self._queue.taken() <= self._tasks.arrays["schools"].n_blocks:
+            tail.append(BETWEEN + b"[")
+        tail += [b for key, b in blocks if key == "school_checks"]
+        return self.path, tail
 
     def _status(self) -> bytes:
         """The child's last words ("ok" or what failed), read to the end of the pipe; b"stalled" if it
@@ -178,7 +193,7 @@ class ArraysJob:
                 message += chunk
                 continue
             try:
-                size = sum(p.stat().st_size for p in self.spools.values())
+                size = self.path.stat().st_size
             except OSError:
                 size = -1
             now = (self._queue.taken(), size)
@@ -188,7 +203,7 @@ class ArraysJob:
                 return b"stalled"
 
     def close(self) -> None:
-        """Stop the child if it still runs and remove the spools (after the report has copied them)."""
+        """Stop the child if it still runs and remove its file unless it became the report."""
         self._stop()
         self._remove()
 
@@ -215,42 +230,47 @@ class ArraysJob:
             self._pid = None
 
     def _remove(self) -> None:
-        for path in self.spools.values():
-            try:
-                path.unlink()
-            except OSError:
-                pass
+        if self._handed_over:
+            return
+        try:
+            self.path.unlink()
+        except OSError:  # never made
+            pass
 
-    def __del__(self) -> None:  # a job nobody waited for must not leave a child or spools behind
+    def __del__(self) -> None:  # a job nobody waited for must not leave a child or its file behind
         try:
             self.close()
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
 
 
-def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
-    """Fork a child that lays out the ``schools`` and ``school_checks`` arrays of ``ev``'s JSON report;
-    None where not worth it or not possible. The parent has the county part to assemble meanwhile,
-    then takes blocks from the end (:meth:`ArraysJob.steal`) until it meets the child."""
+def start(ev: Evaluation, folder: Path, stem: str, head: bytes) -> ArraysJob | None:
+    """Fork a child that writes ``head`` (the report up to its ``schools`` array) and lays out the
+    ``schools`` and ``school_checks`` arrays of ``ev``'s JSON report into a file beside the report;
+    None where not worth it or not possible. The parent assembles the county part meanwhile, then
+    takes blocks from the end (:meth:`ArraysJob.steal`) until it meets the child."""
     if ev.frame.n < MIN_ROWS or not usable():
         return None
     # the arrays' parts (and the row columns under them), made once before the fork: both processes read them
     tasks = Tasks({"schools": rows_json(ev, ev.issue_index()[2]), "school_checks": school_checks_json(ev)})
+    n_rows = tasks.arrays["schools"].n_blocks
+    if not n_rows or not tasks.arrays["school_checks"].n_blocks:
+        return None
     try:
         queue = BlockQueue(len(tasks))
     except (OSError, ImportError):  # no shared semaphores here (some containers): one process, as before
         return None
-    spools: dict[str, Path] = {}
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for key in tasks.arrays:
-            fd, name = tempfile.mkstemp(prefix=f".{stem}.{key}.", suffix=".part", dir=folder)
-            os.close(fd)
-            spools[key] = Path(name)
+        fd, name = tempfile.mkstemp(prefix=f".{stem}.json.", suffix=".part", dir=folder)
+        os.close(fd)
+        path = Path(name)
+    except OSError:
+        return None
+    try:
         read_fd, write_fd = os.pipe()
     except OSError:
-        for path in spools.values():
-            path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         return None
     # The child must not run the cyclic collector over the parent's millions of objects: touching
     # them copies every page of the shared heap. Frozen objects are skipped; the child collects nothing.
@@ -259,14 +279,13 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns about forking a process that has threads (numpy's BLAS pool, say): the
-            # child only lays out bytes and writes files, and leaves with os._exit
+            # child only lays out bytes and writes a file, and leaves with os._exit
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
     except OSError:  # no memory or process slot for a child: lay out everything here
         os.close(read_fd)
         os.close(write_fd)
-        for path in spools.values():
-            path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         return None
     finally:
         if pid != 0:
@@ -277,28 +296,24 @@ def start(ev: Evaluation, folder: Path, stem: str) -> ArraysJob | None:
         if "pyarrow" in sys.modules:  # the C library's allocator is safe after fork; Arrow's own may not be
             sys.modules["pyarrow"].set_memory_pool(sys.modules["pyarrow"].system_memory_pool())
         status = b"ok"
-        files: dict[str, Any] = {}
         try:
-            while (t := queue.front()) is not None:
-                key, data = tasks.lay_out(t)
-                if key not in files:
-                    files[key] = open(spools[key], "wb")  # noqa: SIM115 - closed below, whatever happens
-                files[key].write(data)
+            with open(path, "wb") as f:
+                f.write(head + b"[")
+                while (t := queue.front()) is not None:
+                    key, i, data = tasks.lay_out(t)
+                    if key == "school_checks" and i == 0:  # every row block was laid out here
+                        f.write(BETWEEN + b"[")
+                    f.write(data)
         except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent, which falls back
             status = f"{type(e).__name__}: {e}".encode("utf-8", "replace")[:2000] or b"failed"
         finally:
-            try:
-                for f in files.values():
-                    f.close()
-            except BaseException as e:  # noqa: BLE001 - a full disk shows when the buffers are flushed
-                status = f"{type(e).__name__}: {e}".encode("utf-8", "replace")[:2000] or b"failed"
             try:
                 os.write(write_fd, status)
                 os.close(write_fd)  # the parent reads to the end of the pipe: it goes on now, not at exit
             finally:
                 os._exit(0)
     os.close(write_fd)
-    return ArraysJob(pid, read_fd, spools, queue, tasks)
+    return ArraysJob(pid, read_fd, path, head, queue, tasks)
 
 
 #: Where :func:`start`'s job waits on the evaluation for the JSON writer.
@@ -306,7 +321,7 @@ JOB_KEY = "_json_arrays_job"
 
 
 def discard(ev: Evaluation) -> None:
-    """Stop a job the JSON writer did not take (the run failed first, say) and remove its spools."""
+    """Stop a job the JSON writer did not take (the run failed first, say) and remove its file."""
     job = ev.__dict__.pop(JOB_KEY, None)
     if job is not None:
         job.close()

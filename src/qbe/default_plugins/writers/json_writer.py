@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ...plugins import AppendTo
 from ...results import json_arrays
 from ...results.fastjson import rows_json, school_checks_json
 
@@ -165,27 +166,31 @@ class JsonWriter:
     description = "JSON 结果（带版本的模式，见 qbe schema）/ JSON results (versioned schema, see qbe schema)"
 
     def prepare(self, evaluation, folder: Path, stem: str) -> None:
-        """Start laying out a large report's row arrays in a second process (see :mod:`qbe.results.json_arrays`)."""
-        job = json_arrays.start(evaluation, folder, stem)
+        """Start laying out a large report's row arrays in a second process (see :mod:`qbe.results.json_arrays`),
+        which also writes the report's opening members, known already."""
+        if not json_arrays.usable() or evaluation.frame.n < json_arrays.MIN_ROWS:
+            return
+        head = _opening(list(evaluation.report_head().items()) + [("schools", None)])
+        job = json_arrays.start(evaluation, folder, stem, head)
         if job is not None:
             evaluation.__dict__[json_arrays.JOB_KEY] = job
 
-    def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes | Path]:
+    def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes | Path | AppendTo]:
         n = report["summary"]["rows"]
         if n <= BIG and len(report["schools"]) == n:
             json_arrays.discard(evaluation)
             return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
         return self._stream(evaluation, report)
 
-    def _stream(self, evaluation, report: dict) -> Iterator[bytes | Path]:
+    def _stream(self, evaluation, report: dict) -> Iterator[bytes | AppendTo]:
         """Compact JSON in pieces: the two large arrays are built column-wise and never joined whole.
 
         The rest (the shell: counties with their findings, the standard, the
         errors) is encoded first, member by member, so a report that cannot be
         written fails before any array is built. With a second process
-        (:meth:`prepare`) the row array comes as its spool file plus the blocks
-        this process took from the end, and the school checks as a spool laid out
-        here while the child worked; the report copies the spools in.
+        (:meth:`prepare`) the report continues the file the child wrote (the
+        opening and its blocks): this process adds the blocks it took from the
+        end and the rest of the shell, and the file is renamed into place.
         """
         job = evaluation.__dict__.pop(json_arrays.JOB_KEY, None)
         try:
@@ -201,21 +206,36 @@ class JsonWriter:
                 else:
                     json_pieces(value, shell)
             shell.append(b"}\n")
-            spools = None
             if job is not None:  # the child lays out the arrays meanwhile: take what it has not reached
-                job.steal()
-                spools = job.result()
+                done = None
+                at = [i for i, p in enumerate(shell) if isinstance(p, str)]
+                if len(at) == 2 and shell[at[0]] == "schools" and shell[at[0] + 1 : at[1]] == [json_arrays.BETWEEN]:
+                    job.steal()
+                    done = job.finish(b"".join(shell[: at[0]]))
+                if done is not None:
+                    path, middle = done
+                    yield AppendTo(path)
+                    yield from middle
+                    shell = shell[at[1] + 1 :]
             for piece in shell:
                 if isinstance(piece, str):
-                    if spools is not None:
-                        yield from spools[piece]
-                    else:
-                        yield from arrays[piece]().as_array()
+                    yield from arrays[piece]().as_array()
                 else:
                     yield bytes(piece) if isinstance(piece, memoryview) else piece  # bytes for every consumer
         finally:
             if job is not None:
                 job.close()
+
+
+def _opening(members: list[tuple[str, Any]]) -> bytes:
+    """``{`` and the members as :meth:`JsonWriter._stream` writes them, up to the last one's name (its
+    value is left out: here, the ``schools`` array the second process goes on with)."""
+    out: list[Piece] = [b"{"]
+    for j, (key, value) in enumerate(members):
+        out.append((b"," if j else b"") + _key(key) + b":")
+        if j < len(members) - 1:
+            json_pieces(value, out)
+    return b"".join(out)
 
 
 def _key(key: Any) -> bytes:
