@@ -472,3 +472,33 @@ def test_a_groups_figures_do_not_depend_on_the_groups_before_it(mine, others):
     alone, after = run([mine]), run([others, mine])
     assert alone.raise_lowest[0] == after.raise_lowest[1]
     assert np.array_equal(alone.cv_after[:1], after.cv_after[1:], equal_nan=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(1, 999), st.integers(1, 3000), st.booleans()), min_size=1, max_size=8),
+                min_size=1, max_size=8),
+       st.data())
+def test_the_remedy_of_the_groups_over_their_limit_is_that_of_every_group(groups, data):
+    """The report works the CV remedy out on the rows of the groups it shows only: their figures must be
+    bit for bit those of the computation over every row; the other groups get the empty values."""
+    from qbe.results.assemble import _remedy_for
+
+    order = data.draw(st.permutations(range(sum(len(g) for g in groups))))  # groups' rows interleaved
+    rows = [(gi, x, w, m) for gi, grp in enumerate(groups) for x, w, m in grp]
+    rows = [rows[i] for i in order]
+    codes = np.array([r[0] for r in rows])
+    xs = np.array([r[1] / 7 for r in rows])
+    ws = np.array([float(r[2]) for r in rows])
+    member = np.array([r[3] for r in rows])
+    n = len(groups)
+    means = np.array([sum(w * x / 7 for x, w, _ in grp) / sum(w for _, w, _ in grp) for grp in groups])
+    limits, ops = np.full(n, 0.05), np.array(["<="] * n, dtype=object)
+    wanted = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    whole = balance_remedy(xs, ws, member, codes, n, means, limits, ops, wanted)
+    part = _remedy_for(wanted, codes, xs, ws, member, means, limits, ops)
+    on = wanted[codes]
+    assert np.array_equal(part.share[on], whole.share[on], equal_nan=True) and np.isnan(part.share[~on]).all()
+    for name in ("below", "cv_if_raised", "raise_lowest", "cv_after"):
+        a, b = getattr(part, name), getattr(whole, name)
+        assert np.array_equal(a[wanted], b[wanted], equal_nan=True), name
+    assert (part.raise_lowest[~wanted] == -1).all() and (part.below[~wanted] == 0).all()

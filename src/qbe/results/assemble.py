@@ -499,7 +499,7 @@ class Evaluation:
 
     def _balance_remedy(self, d: ast.Decl, nodes: tuple) -> dict[int, dict]:
         """For each county × stage group whose CV is over its limit: contributors and raise-to-mean figures."""
-        from .remedy import TOP_CONTRIBUTORS, balance_ops, balance_remedy
+        from .remedy import TOP_CONTRIBUTORS, balance_ops
 
         fr = self.frame
         cv_n, mean_n, lim_n, st_n, _ = nodes
@@ -515,7 +515,7 @@ class Evaluation:
         limit = np.asarray(self.arr(lim_n, "cs"), dtype=np.float64)
         wanted = np.zeros(fr.n_cs, dtype=bool)
         wanted[bad] = True
-        br = balance_remedy(x, w, member, fr.row_cs, fr.n_cs, mean, limit, balance_ops(d, fr.cs_stage), wanted)
+        br = _remedy_for(wanted, fr.row_cs, x, w, member, mean, limit, balance_ops(d, fr.cs_stage))
         rc = self.row_columns()
         out: dict[int, dict] = {}
         in_bad = wanted[fr.row_cs] & np.isfinite(br.share)
@@ -849,6 +849,35 @@ class Evaluation:
         for g, r in zip(groups, self._checks_at(d, self._check_arrays(d, "cs"), groups, full=True)):
             out[county[g]][STAGE_KEYS[stage[g]]] = r
         return out
+
+
+def _remedy_for(wanted: np.ndarray, row_cs: np.ndarray, x, w, member, mean, limit, ops):
+    """:func:`.remedy.balance_remedy` worked out on the rows of the ``wanted`` groups only (a report
+    shows it for the groups over their limit, a small part of a national dataset) and given back at
+    full size: NaN shares and zero counts elsewhere. Every figure is a sum within one group, in row
+    order, so the wanted groups' figures are those of the whole computation."""
+    from .remedy import BalanceRemedy, balance_remedy
+
+    n, n_cs = len(row_cs), len(wanted)
+    rows = np.flatnonzero(wanted[row_cs])
+    groups = np.flatnonzero(wanted)
+    local = np.full(n_cs, -1, dtype=np.int64)
+    local[groups] = np.arange(groups.size)
+    mean, limit = np.broadcast_to(mean, (n_cs,)), np.broadcast_to(limit, (n_cs,))
+    sub = balance_remedy(np.broadcast_to(x, (n,))[rows], np.broadcast_to(w, (n,))[rows],
+                         np.broadcast_to(member, (n,))[rows], local[row_cs[rows]], groups.size, mean[groups],
+                         limit[groups], ops[groups] if ops is not None else None)
+    share = np.full(n, np.nan)
+    share[rows] = sub.share
+    below = np.zeros(n_cs, dtype=np.int64)
+    below[groups] = sub.below
+    cv_if_raised = np.full(n_cs, np.nan)
+    cv_if_raised[groups] = sub.cv_if_raised
+    raise_lowest = np.full(n_cs, -1, dtype=np.int64)
+    raise_lowest[groups] = sub.raise_lowest
+    cv_after = np.full(n_cs, np.nan)
+    cv_after[groups] = sub.cv_after
+    return BalanceRemedy(share, below, cv_if_raised, raise_lowest, cv_after)
 
 
 def keys_of(codes: np.ndarray, keys: list[str]) -> list[str | None]:
