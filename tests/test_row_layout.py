@@ -65,6 +65,16 @@ def test_a_shortfall_with_its_remedy_and_a_tolerated_one_in_either_layout(nation
     assert got[0].count('"remedy":') == 2 and '"tolerated_by":' in got[1] and '"school_name":null' in got[3]
 
 
+def test_arrow_without_orjson_gives_the_same_bytes(national, monkeypatch):
+    """With pyarrow but not orjson the fragments come from the standard library's encoder."""
+    ev, _ = run_rows(national, varied_rows(), [GOOD_COUNTY], allow_errors=True)
+    by_row = ev.issues_by_row
+    monkeypatch.setattr(fastjson, "_orjson", None)
+    with layout("arrow"):
+        rows = list(rows_json(ev, by_row))
+    assert rows == [dumps(ev.row(i, by_row.get(i))) for i in range(ev.frame.n)]
+
+
 def test_the_arrow_layout_is_the_one_used_for_large_blocks(monkeypatch, national):
     ev, _ = run_rows(national, varied_rows(), [GOOD_COUNTY], allow_errors=True)
     used = []
