@@ -550,7 +550,7 @@ class Evaluation:
             mask |= ~np.isin(ind["final"], (1, 5))
         mask |= ~np.isin(rc["rule_status"], (1, 5))
         for _, a in rc["checks"]:
-            mask |= np.asarray(a["status"]) == 2
+            mask |= a["codes"] == 2
         mask |= self.frame.bad_rows
         return np.nonzero(mask)[0]
 
@@ -628,6 +628,7 @@ class Evaluation:
             "required": clean_array(req, size),
             "ratio": clean_array(ratio, size),
             "status": self.arr(o.final, level).tolist(),
+            "codes": np.asarray(self.arr(o.final, level)),  # the same statuses as an array, for column-wise work
             "op": _max_or_min(d),
             "reason": self.reasons(d.name, level),
             "grade": self.grade_labels(d.name, level),

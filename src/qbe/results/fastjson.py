@@ -586,7 +586,7 @@ def rows_json(ev: Evaluation, issues_by_row: dict[int, list[dict]] | None = None
 
 
 def _check_parts(a: dict, n: int) -> list[Part]:
-    st = np.asarray(a["status"])
+    st = a["codes"]
     out: list[Part] = [numbers(a["value"]), b',"required":', numbers(a["required"]),
                        b',"ratio":', numbers(a["ratio"]), b',"status":', statuses(st)]  # fmt: skip
     if a.get("reason") is not None:
