@@ -55,3 +55,24 @@ def test_rounding_is_to_twelve_digits(values):
 def test_a_figure_of_twelve_digits_is_kept_as_it_is(values):
     clean = [_twelve(v) for v in values]
     assert clean_array(np.array(clean), len(clean)).tolist() == clean
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.floats(min_value=2.2250738585072014e-308, max_value=1.7976931348623157e308), min_size=1, max_size=50))
+def test_the_decimal_exponent_puts_a_figure_between_two_powers_of_ten(values):
+    from qbe.results.assemble import _DECADES, _decimal_exponent
+
+    d = _decimal_exponent(np.array(values))
+    for v, k in zip(values, d.tolist()):
+        assert _DECADES[k + 330] <= v, (v, k)
+        assert k + 331 >= _DECADES.size or v < _DECADES[k + 331], (v, k)
+
+
+def test_the_decimal_exponent_at_the_edges_of_a_decade():
+    from qbe.results.assemble import _decimal_exponent
+
+    tens = np.array([1e-5, 1e-1, 1.0, 10.0, 1e11, 1e22, 1e300])
+    assert _decimal_exponent(tens).tolist() == [-5, -1, 0, 1, 11, 22, 300]
+    below = np.nextafter(tens, 0)
+    assert _decimal_exponent(below).tolist() == [-6, -2, -1, 0, 10, 21, 299]
+    assert _decimal_exponent(np.array([2.2250738585072014e-308, 1.7976931348623157e308])).tolist() == [-308, 308]
