@@ -52,8 +52,9 @@ def f_list(x: Any) -> list[float | None]:
     a = np.asarray(x, dtype=np.float64).reshape(-1)
     r = clean_array(a, a.size)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        k = 11.0 - np.floor(np.log10(np.abs(a)))
-        inside = np.abs(k) <= 22
+        mag = np.abs(a)
+        k = 11 - _decimal_exponent(mag)  # the scale clean_array used
+        inside = (np.abs(k) <= 22) & (mag > 0) & np.isfinite(mag)
         scaled = np.abs(a) * _POW10[np.where(inside & (k >= 0), k, 0).astype(np.int64)]
         scaled /= _POW10[np.where(inside & (k < 0), -k, 0).astype(np.int64)]
         near_tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-3
