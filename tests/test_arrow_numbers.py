@@ -263,3 +263,20 @@ def test_both_engines_give_the_same_numbers_and_issues(national, tmp_path_factor
     assert arrow.columns is not None and python.columns is None  # the column-wise reader really read it
     key = ("school_code", "stage")
     assert _digest(*validate_sheet(arrow, schema, {}, key)) == _digest(*validate_sheet(python, schema, {}, key))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.binary(max_size=40),
+                 st.text(max_size=20).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                 st.lists(st.sampled_from([b"a", b"\xe4\xb8\xad", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80",
+                                           b"\xf0\x9f\x98\x80", b"\xef\xbb\xbf", b"\xff", b"\xc3", b"\x00"]),
+                          max_size=8).map(b"".join)))
+def test_the_utf8_check_agrees_with_decoding(data):
+    from qbe.data.arrow_csv import valid_utf8
+
+    try:
+        data.decode("utf-8")
+        decodes = True
+    except UnicodeDecodeError:
+        decodes = False
+    assert valid_utf8(data) == decodes

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -234,6 +235,22 @@ def _same_table(a, b) -> None:
             assert x.tolist() == y.tolist(), k
     assert ta.bad_rows.tolist() == tb.bad_rows.tolist()
     assert [i.render("en") for i in ia] == [i.render("en") for i in ib]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_both_csv_engines_read_every_encoding_alike(tmp_path, monkeypatch, encoding, sep):
+    """UTF-8 is checked without decoding it for the Arrow reader; other encodings are decoded and
+    re-encoded for it. Either way the sheet is the standard library's."""
+    text = sep.join(["区县代码", "学校代码", "学校名称", "学段", "在校生数"]) + "\n"
+    text += "".join(sep.join(["110101", f"S{i}", f"第{i}小学", "小学", str(100 + i)]) + "\n" for i in range(5))
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode(encoding))
+    fast = _engine_read(path, "arrow", monkeypatch)
+    slow = _engine_read(path, "python", monkeypatch)
+    assert fast.columns is not None and slow.columns is None  # the Arrow reader really read it
+    _same_sheet(fast, slow)
+    assert fast.headers[2] == "学校名称" and list(fast.rows)[0][2] == "第0小学"
 
 
 def test_the_arrow_reader_is_used_and_agrees_on_the_example(national, monkeypatch, tmp_path):

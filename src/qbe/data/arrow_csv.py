@@ -43,6 +43,20 @@ def arrow_wanted() -> bool:
     return importlib.util.find_spec("pyarrow") is not None
 
 
+def valid_utf8(data: bytes) -> bool:
+    """Whether ``data`` decodes as strict UTF-8, as ``data.decode("utf-8")`` would say, checked by
+    Arrow's validator: a few times faster than decoding, and no Python string of the whole file."""
+    import pyarrow as pa
+
+    offsets = np.array([0, len(data)], dtype=np.int64)
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 #: Rows that tell whether a column repeats few values (see :meth:`ArrowCells.distinct`).
 _SAMPLE = 1 << 14
 #: Bytes pyarrow parses at a time.

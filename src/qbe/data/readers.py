@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from qbe.data.arrow_csv import arrow_wanted, read_csv_arrow
+from qbe.data.arrow_csv import arrow_wanted, read_csv_arrow, valid_utf8
 from qbe.data.cells import blanks_to_none, gc_paused
 from qbe.data.headers import normalize_header, split_unit
 from qbe.data.table import RawSheet
@@ -305,9 +305,23 @@ def read_csv(path: str | Path, known_headers: Iterable[str] | None = None) -> li
     path = Path(path)
     data = _read_bytes(path)
     _check_not_binary(data, path)
+    arrow = arrow_wanted()
+    tried = False
+    if arrow and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-8 (the usual case): checked by Arrow without making a Python string of the whole file
+        # (the same verdict as decoding it); the text is decoded below only if the csv module reads it
+        utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        if valid_utf8(utf8):
+            tried = True
+            first_nl = utf8.find(b"\n")
+            delimiter = _sniff_delimiter((utf8 if first_nl < 0 else utf8[:first_nl]).decode("utf-8"))
+            sheet = read_csv_arrow(utf8, str(path), delimiter, known_headers, _header_text, find_header_row)
+            if sheet is not None:
+                return [sheet]
+        del utf8
     text, encoding = _decode_named(data, path)
     delimiter = _sniff_delimiter(text)
-    if arrow_wanted():
+    if arrow and not tried:  # another encoding (GB18030, UTF-16): Arrow reads the text re-encoded as UTF-8
         # the text as UTF-8, so both readers see the same text: the file's own bytes when it is UTF-8
         if encoding == "utf-8-sig":
             utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
