@@ -297,7 +297,10 @@ def start(ev: Evaluation, folder: Path, stem: str, head: bytes) -> ArraysJob | N
             sys.modules["pyarrow"].set_memory_pool(sys.modules["pyarrow"].system_memory_pool())
         status = b"ok"
         try:
-            with open(path, "wb") as f:
+            # Not open(path, "wb"): the file is new and empty, and truncating it on open makes ext4 start
+            # writing it out to disk when it is closed (its guard for files replaced by truncation),
+            # which held the report back by ~0.1 s.
+            with os.fdopen(os.open(path, os.O_WRONLY), "wb") as f:
                 f.write(head + b"[")
                 while (t := queue.front()) is not None:
                     key, i, data = tasks.lay_out(t)
