@@ -260,3 +260,29 @@ def test_without_shared_semaphores_the_report_is_made_in_one_process(data, tmp_p
     monkeypatch.setattr(json_arrays.BlockQueue, "__init__", no_semaphores)
     assert run(data, tmp_path) == one_process
     assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
+
+
+def test_a_new_report_takes_the_place_of_the_old_one(tmp_path, monkeypatch):
+    from qbe import plugins
+    from qbe.plugins import atomic_write
+
+    target = tmp_path / "r.json"
+    atomic_write(target, b"old")
+    atomic_write(target, [b"new", b" report"])
+    assert target.read_bytes() == b"new report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]  # nothing set aside is left
+
+    real = os.rename
+    calls = []
+
+    def rename(src, dst):  # moving the old report aside works; moving the new one in fails
+        calls.append((str(src), str(dst)))
+        if len(calls) == 2:
+            raise OSError("no room in the directory")
+        return real(src, dst)
+
+    monkeypatch.setattr(plugins.os, "rename", rename)
+    with pytest.raises(OSError, match="no room"):
+        atomic_write(target, b"newer")
+    assert target.read_bytes() == b"new report"  # the old report is back under its name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]

@@ -194,7 +194,7 @@ def atomic_write(path: Path, data: bytes | str | Iterable[str | bytes | Path | A
                     _copy_into(fh, piece)
                 else:
                     fh.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
-        os.replace(tmp, path)
+        _put_in_place(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -202,6 +202,37 @@ def atomic_write(path: Path, data: bytes | str | Iterable[str | bytes | Path | A
             pass
         raise
     return path
+
+
+def _put_in_place(tmp: str, path: Path) -> None:
+    """Rename the finished file ``tmp`` to ``path``, moving an earlier report out of the way first.
+
+    Why not one ``os.replace``: renaming over an existing file makes ext4 start
+    writing the new file out to disk then and there (its guard for programs
+    that replace files without syncing them), which held a 450 MB report back
+    by 0.15–0.2 s on every rerun. The earlier report is renamed aside, the new
+    one takes its name, and the old one is deleted; if the second rename fails
+    the old report gets its name back. A reader never sees a partly written
+    report (for a fraction of a millisecond it sees none).
+    """
+    if not path.exists():
+        os.replace(tmp, path)
+        return
+    aside = tmp + ".old"
+    try:
+        os.rename(path, aside)
+    except OSError:  # gone meanwhile, or cannot be moved: replace it the usual way
+        os.replace(tmp, path)
+        return
+    try:
+        os.rename(tmp, path)
+    except BaseException:
+        os.rename(aside, path)
+        raise
+    try:
+        os.unlink(aside)
+    except OSError:
+        pass
 
 
 def _copy_into(fh: Any, source: Path) -> None:
