@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,35 @@ def test_bad_config_is_a_usage_error(tmp_path, monkeypatch):
 def test_each_builtin_writer(tmp_path, fmt):
     res = invoke("demo", "-f", fmt, "-o", str(tmp_path))
     assert res.exit_code == 0
+
+
+def _qbe(*args: str, code: str | None = None) -> subprocess.CompletedProcess:
+    """The real program in its own process (``python -m qbe``), as a user runs it."""
+    cmd = [sys.executable, "-c", code] if code else [sys.executable, "-m", "qbe", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=300)
+
+
+def test_the_program_exits_with_its_codes_and_says_everything(tmp_path):
+    """`qbe` leaves without freeing the run's objects one by one (cli.entry): what it prints must
+    still all arrive, its files be written and closed, and its exit codes be the documented ones."""
+    ok = _qbe("run", "--standard", "national-2017", "--example", "--format", "terminal,json", "-o", str(tmp_path))
+    assert ok.returncode == 0, ok.stderr
+    assert "区县 1 个" in ok.stdout and ok.stdout.rstrip().endswith("有误 0")  # the summary, to its last line
+    assert json.loads((tmp_path / "national-2017.json").read_text(encoding="utf-8"))["summary"]["rows"] == 35
+    bad = tmp_path / "bad.csv"
+    bad.write_text("区县代码,学校代码,学段,在校生数\n990001,S1,小学,abc\n", encoding="utf-8")
+    data = _qbe("run", "--standard", "national-2017", "--data", str(bad), "-o", str(tmp_path / "b"))
+    assert data.returncode == 4 and "abc" in data.stderr
+    usage = _qbe("run", "--standard", "no-such-standard", "--data", str(bad))
+    assert usage.returncode == 2
+
+
+def test_the_program_runs_exit_handlers_before_it_leaves():
+    code = ("import atexit, sys\n"
+            "from qbe.cli import entry\n"
+            "atexit.register(lambda: print('exit handler ran'))\n"  # not flushed by the handler itself
+            "sys.argv = ['qbe', 'standards']\n"
+            "entry()\n")
+    out = _qbe(code=code)
+    assert out.returncode == 0 and "national-2017" in out.stdout
+    assert out.stdout.rstrip().endswith("exit handler ran")

@@ -1,6 +1,6 @@
 """``python -m qbe`` runs the command-line interface."""
 
-from .cli import main
+from .cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()
