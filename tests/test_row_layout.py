@@ -107,7 +107,7 @@ def pieces(draw):
         if kind == "lookup":
             table = draw(st.lists(st.sampled_from([b"", b",1", b'"x"', b",true", b"null"]), min_size=1, max_size=4))
             codes = np.array(draw(st.lists(st.integers(0, len(table) - 1), min_size=n, max_size=n)))
-            col = fastjson._lookup(np.array(table, dtype=bytes), codes)
+            col = fastjson._Lookup(np.array(table, dtype=bytes), codes)
             texts = [table[c] for c in codes.tolist()]
         elif kind == "numbers":
             values = draw(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([5e-05, 1e16, -0.0])),
@@ -147,12 +147,12 @@ def test_merged_pieces_lay_out_the_same_rows(drawn, which, block):
 
 
 def test_literals_fold_into_lookups_and_neighbouring_lookups_combine():
-    a = fastjson._lookup(np.array([b"1", b"2"]), np.array([0, 1, 1]))
-    b = fastjson._lookup(np.array([b"x", b"y", b"z"]), np.array([2, 0, 1]))
+    a = fastjson._Lookup(np.array([b"1", b"2"]), np.array([0, 1, 1]))
+    b = fastjson._Lookup(np.array([b"x", b"y", b"z"]), np.array([2, 0, 1]))
     merged = fastjson._merge([b"{", a, b",", b, b"}"])
     assert len(merged) == 1 and isinstance(merged[0], fastjson._Lookup)
     assert merged[0](slice(0, 3)).tolist() == [b"{1,z}", b"{2,x}", b"{2,y}"]
     assert merged[0].without_comma() is None
     # a table of pairs larger than MAX_TABLE stays two lookups
-    big = fastjson._lookup(np.array([str(i).encode() for i in range(300)]), np.arange(3))
+    big = fastjson._Lookup(np.array([str(i).encode() for i in range(300)]), np.arange(3))
     assert len(fastjson._merge([a, big])) == 2

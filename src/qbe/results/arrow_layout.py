@@ -7,9 +7,9 @@ length strings as one data buffer plus offsets, so a column of numbers or
 texts encoded by orjson in one call becomes an Arrow array without copying
 (the offsets are the positions of the commas), and one
 ``binary_join_element_wise`` joins the fragments and literals of every row. On
-the national benchmark this halves the time to lay out the row array. The
-bytes are exactly those of the matrix path: tests lay every report out both
-ways.
+the national benchmark this takes about a third off laying out the row and
+school arrays (1.69 s → 1.11 s CPU). The bytes are exactly those of the matrix
+path: tests lay every report out both ways.
 
 A fragment made from an encoder's list keeps the comma that followed it in
 the list (``5.5,``). The layout drops the comma from the literal that follows
@@ -131,20 +131,24 @@ def integers(values: np.ndarray) -> tuple[pa.Array, bool]:
     return text.view(pa.binary()), False
 
 
+def fragments(column: Any, rows: Any) -> tuple[pa.Array | bytes, bool]:
+    """A column's fragments for ``rows`` (a slice or row indices) and whether each ends with a comma:
+    from its ``arrow`` method where it has one and it answers, else its ``S`` array converted. A
+    ``bytes`` is the one fragment of every row."""
+    got = column.arrow(rows) if getattr(column, "arrow", None) is not None else None
+    if got is not None:
+        return got
+    f = column(rows)
+    return (f if isinstance(f, bytes) else from_fixed(f)), False
+
+
 def _fragments(part: Any, rows: Any) -> pa.Array:
-    """A literal or a column's fragments for ``rows`` (a slice or row indices), without trailing commas."""
+    """A literal or a column's fragments for ``rows``, one per row, without trailing commas."""
     pa, pc = arrow()
-    if isinstance(rows, slice):
-        n = rows.stop - rows.start
-    else:
-        n = len(rows)
-    if isinstance(part, bytes):
-        return pa.array([part], type=pa.binary()).take(pa.array(np.zeros(n, dtype=np.int32)))
-    got = part.arrow(rows) if getattr(part, "arrow", None) is not None else None
-    if got is None:
-        s = part(rows)
-        return _fragments(s, np.arange(n)) if isinstance(s, bytes) else from_fixed(s)
-    arr, comma = got
+    arr, comma = (part, False) if isinstance(part, bytes) else fragments(part, rows)
+    if isinstance(arr, bytes):
+        n = rows.stop - rows.start if isinstance(rows, slice) else len(rows)
+        return pa.array([arr], type=pa.binary()).take(pa.array(np.zeros(n, dtype=np.int32)))
     return pc.binary_slice(arr, 0, -1, memory_pool=_pool()) if comma else arr
 
 
@@ -196,11 +200,7 @@ def block(parts: list[Any], rows: slice) -> memoryview:
             if p:
                 items.append(pa.scalar(p, type=pa.binary()))
             continue
-        got = p.arrow(rows) if getattr(p, "arrow", None) is not None else None
-        if got is None:
-            f = p(rows)
-            got = (f, False) if isinstance(f, bytes) else (from_fixed(f), False)
-        arr, comma = got
+        arr, comma = fragments(p, rows)
         if comma:
             nxt = parts[i + 1] if i + 1 < len(parts) else None
             if isinstance(nxt, bytes) and nxt.startswith(b","):

@@ -162,6 +162,10 @@ def _get(part: Part, rows: Rows) -> np.ndarray | bytes:
     return part if isinstance(part, bytes) else part(rows)
 
 
+def _indices(rows: Rows) -> np.ndarray:
+    return np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+
+
 def _pick(values: Sequence[Any], rows: Rows) -> Sequence[Any]:
     if isinstance(rows, slice):
         return values[rows]
@@ -238,16 +242,11 @@ class _Lookup(_Col):
 MAX_TABLE = 256
 
 
-def _lookup(texts: np.ndarray, codes: np.ndarray) -> _Col:
-    """Fragments taken from a small table by code."""
-    return _Lookup(texts, codes)
-
-
 def numbers(values: Any) -> Column:
     a = np.asarray(values, dtype=np.float64)
     few = _few_values(a)
     if few is not None:
-        return _lookup(*few)
+        return _Lookup(*few)
     return _Col(lambda rows: json_numbers(a[rows]), lambda rows: arrow_layout.numbers(a[rows], _orjson))
 
 
@@ -287,16 +286,16 @@ def categories(codes: Any, keys: Sequence[str | None]) -> Column:
     ``keys``: each key is encoded once. A code outside ``keys`` is ``null``."""
     table = json_strings([*keys, None])
     c = np.asarray(codes, dtype=np.int64)
-    return _lookup(table, np.where((c >= 0) & (c < len(keys)), c, len(keys)))
+    return _Lookup(table, np.where((c >= 0) & (c < len(keys)), c, len(keys)))
 
 
 def statuses(codes: Any) -> Column:
-    return _lookup(_STATUS, np.asarray(codes))
+    return _Lookup(_STATUS, np.asarray(codes))
 
 
 def mets(codes: Any) -> Column:
     c = np.asarray(codes).astype(np.int64)
-    return _lookup(json_met(np.arange(7)), np.where((c >= 0) & (c < 7), c, 0))  # json_met: anything else is false
+    return _Lookup(json_met(np.arange(7)), np.where((c >= 0) & (c < 7), c, 0))  # json_met: anything else is false
 
 
 def texts(values: Sequence[str]) -> Column:
@@ -324,7 +323,7 @@ def where(mask: np.ndarray, yes: Part, no: Part = b"") -> Column:
             return _get(no, rows)
         if m.all():
             return _get(yes, rows)
-        at = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+        at = _indices(rows)
         y, o = _get(yes, at[m]), _get(no, at[~m])
         width = max(len(x) if isinstance(x, bytes) else x.dtype.itemsize for x in (y, o))
         out = np.empty(m.size, dtype=f"S{max(1, width)}")
@@ -336,11 +335,8 @@ def where(mask: np.ndarray, yes: Part, no: Part = b"") -> Column:
         m = mask[rows]
         if m.all() or not m.any():
             part = yes if m.all() else no
-            if isinstance(part, bytes):
-                return part, False
-            return part.arrow(rows) if getattr(part, "arrow", None) is not None else None
-        at = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
-        return arrow_layout.choose(m, at, yes, no)
+            return (part, False) if isinstance(part, bytes) else arrow_layout.fragments(part, rows)
+        return arrow_layout.choose(m, _indices(rows), yes, no)
 
     return _Col(col, arrow)
 
