@@ -12,7 +12,7 @@ by orjson when it is installed, with the same bytes ``json.dumps`` writes
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -170,12 +170,12 @@ class JsonWriter:
         which also writes the report's opening members, known already."""
         if not json_arrays.usable() or evaluation.frame.n < json_arrays.MIN_ROWS:
             return
-        head = _opening(list(evaluation.report_head().items()) + [("schools", None)])
-        job = json_arrays.start(evaluation, folder, stem, head)
+        opening = _shell([*evaluation.report_head().items(), ("schools", None)], ("schools",))
+        job = json_arrays.start(evaluation, folder, stem, b"".join(opening[:-1]))  # up to the array's place
         if job is not None:
             evaluation.__dict__[json_arrays.JOB_KEY] = job
 
-    def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes | Path | AppendTo]:
+    def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes | AppendTo]:
         n = report["summary"]["rows"]
         if n <= BIG and len(report["schools"]) == n:
             json_arrays.discard(evaluation)
@@ -198,13 +198,7 @@ class JsonWriter:
                 "schools": lambda: rows_json(evaluation, getattr(evaluation, "issues_by_row", {})),
                 "school_checks": lambda: school_checks_json(evaluation),
             }
-            shell: list[Piece | str] = [b"{"]
-            for j, (key, value) in enumerate(report.items()):
-                shell.append((b"," if j else b"") + _key(key) + b":")
-                if key in arrays:
-                    shell.append(key)  # the array goes here
-                else:
-                    json_pieces(value, shell)
+            shell = _shell(report.items(), arrays)
             shell.append(b"}\n")
             if job is not None:  # the child lays out the arrays meanwhile: take what it has not reached
                 done = None
@@ -227,15 +221,17 @@ class JsonWriter:
                 job.close()
 
 
-def _opening(members: list[tuple[str, Any]]) -> bytes:
-    """``{`` and the members as :meth:`JsonWriter._stream` writes them, up to the last one's name (its
-    value is left out: here, the ``schools`` array the second process goes on with)."""
-    out: list[Piece] = [b"{"]
+def _shell(members: Iterable[tuple[Any, Any]], arrays: Container[str]) -> list[Piece | str]:
+    """``{`` and the members as compact JSON pieces, without the closing brace; the value of a member
+    named in ``arrays`` is left out and its name put in its place, for the array to go there."""
+    shell: list[Piece | str] = [b"{"]
     for j, (key, value) in enumerate(members):
-        out.append((b"," if j else b"") + _key(key) + b":")
-        if j < len(members) - 1:
-            json_pieces(value, out)
-    return b"".join(out)
+        shell.append((b"," if j else b"") + _key(key) + b":")
+        if key in arrays:
+            shell.append(key)
+        else:
+            json_pieces(value, shell)
+    return shell
 
 
 def _key(key: Any) -> bytes:
