@@ -481,7 +481,7 @@ def test_a_groups_figures_do_not_depend_on_the_groups_before_it(mine, others):
 def test_the_remedy_of_the_groups_over_their_limit_is_that_of_every_group(groups, data):
     """The report works the CV remedy out on the rows of the groups it shows only: their figures must be
     bit for bit those of the computation over every row; the other groups get the empty values."""
-    from qbe.results.assemble import _remedy_for
+    from qbe.results.remedy import balance_remedy_of
 
     order = data.draw(st.permutations(range(sum(len(g) for g in groups))))  # groups' rows interleaved
     rows = [(gi, x, w, m) for gi, grp in enumerate(groups) for x, w, m in grp]
@@ -495,7 +495,7 @@ def test_the_remedy_of_the_groups_over_their_limit_is_that_of_every_group(groups
     limits, ops = np.full(n, 0.05), np.array(["<="] * n, dtype=object)
     wanted = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     whole = balance_remedy(xs, ws, member, codes, n, means, limits, ops, wanted)
-    part = _remedy_for(wanted, codes, xs, ws, member, means, limits, ops)
+    part = balance_remedy_of(xs, ws, member, codes, means, limits, ops, wanted)
     on = wanted[codes]
     assert np.array_equal(part.share[on], whole.share[on], equal_nan=True) and np.isnan(part.share[~on]).all()
     for name in ("below", "cv_if_raised", "raise_lowest", "cv_after"):

@@ -50,15 +50,11 @@ def f_list(x: Any) -> list[float | None]:
     go through ``_f``. At national scale this replaces ~10^5 string round trips.
     """
     a = np.asarray(x, dtype=np.float64).reshape(-1)
-    r = clean_array(a, a.size)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        mag = np.abs(a)
-        k = 11 - _decimal_exponent(mag)  # the scale clean_array used
-        inside = (np.abs(k) <= 22) & (mag > 0) & np.isfinite(mag)
-        scaled = np.abs(a) * _POW10[np.where(inside & (k >= 0), k, 0).astype(np.int64)]
-        scaled /= _POW10[np.where(inside & (k < 0), -k, 0).astype(np.int64)]
+    r, scaled, ok = _round12(a)
+    with np.errstate(invalid="ignore"):
+        scaled = np.abs(scaled)
         near_tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-3
-    redo = np.flatnonzero(np.isfinite(a) & (a != 0) & (~inside | near_tie))
+    redo = np.flatnonzero(np.isfinite(a) & (a != 0) & (~ok | near_tie))
     out = r.tolist()
     for i in redo.tolist():
         out[i] = _f(a[i])
@@ -83,22 +79,31 @@ def clean_array(x: np.ndarray | None, n: int) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 0:
         a = np.full(n, float(a))
+    return _round12(a)[0]
+
+
+def _round12(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`clean_array`'s work: ``(rounded, scaled, ok)``. ``scaled`` is each figure times the
+    power of ten that makes it a 12-digit whole number, before rounding (what :func:`f_list` looks
+    at for ties); ``ok`` says which figures were rounded at all."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mag = np.abs(a)
         k = 11 - _decimal_exponent(mag)
         ok = (np.abs(k) <= 22) & (mag > 0) & np.isfinite(mag)
         k[~ok] = 0
         scale = _POW10[np.abs(k)]
-        r = a * scale
-        np.rint(r, out=r)
-        r /= scale
+        scaled = a * scale
         big = np.flatnonzero(k < 0)  # 10^11 and more (rare): scaled down, not up
         if big.size:
-            r[big] = np.rint(a[big] / scale[big]) * scale[big]
+            scaled[big] = a[big] / scale[big]
+        r = np.rint(scaled)
+        r /= scale
+        if big.size:
+            r[big] = np.rint(scaled[big]) * scale[big]
         ok &= np.isfinite(r)
         r = np.where(ok, r, a)
     r[np.isinf(r)] = np.nan
-    return r
+    return r, scaled, ok
 
 
 #: Exact powers of ten (every one up to 10^22 is a double).
@@ -518,7 +523,7 @@ class Evaluation:
 
     def _balance_remedy(self, d: ast.Decl, nodes: tuple) -> dict[int, dict]:
         """For each county × stage group whose CV is over its limit: contributors and raise-to-mean figures."""
-        from .remedy import TOP_CONTRIBUTORS, balance_ops
+        from .remedy import TOP_CONTRIBUTORS, balance_ops, balance_remedy_of
 
         fr = self.frame
         cv_n, mean_n, lim_n, st_n, _ = nodes
@@ -534,7 +539,7 @@ class Evaluation:
         limit = np.asarray(self.arr(lim_n, "cs"), dtype=np.float64)
         wanted = np.zeros(fr.n_cs, dtype=bool)
         wanted[bad] = True
-        br = _remedy_for(wanted, fr.row_cs, x, w, member, mean, limit, balance_ops(d, fr.cs_stage))
+        br = balance_remedy_of(x, w, member, fr.row_cs, mean, limit, balance_ops(d, fr.cs_stage), wanted)
         rc = self.row_columns()
         out: dict[int, dict] = {}
         in_bad = wanted[fr.row_cs] & np.isfinite(br.share)
@@ -642,12 +647,13 @@ class Evaluation:
         value = self.arr(o.value, level)
         req = self.arr(o.required, level)
         ratio = self.arr(o.ratio, level)
+        final = np.asarray(self.arr(o.final, level))
         return {
             "value": clean_array(value, size) if value is not None and value.dtype != np.int8 else np.full(size, np.nan),
             "required": clean_array(req, size),
             "ratio": clean_array(ratio, size),
-            "status": self.arr(o.final, level).tolist(),
-            "codes": np.asarray(self.arr(o.final, level)),  # the same statuses as an array, for column-wise work
+            "status": final.tolist(),
+            "codes": final,  # the same statuses as an array, for column-wise work
             "op": _max_or_min(d),
             "reason": self.reasons(d.name, level),
             "grade": self.grade_labels(d.name, level),
@@ -658,16 +664,16 @@ class Evaluation:
         m, fr = self.model, self.frame
         checks = [d for d in m.decls.values() if d.kind == "check" and d.entity == "school"]
         data = [(d, self._check_arrays(d, "school")) for d in checks]
-        keep = list(range(fr.n_school))
+        n = fr.n_school
         cols = fr.rows.columns
-        first = np.asarray(fr.school_first)[np.asarray(keep, dtype=np.intp)]
+        first = np.asarray(fr.school_first)
         county = cols["county_code"][first].tolist()
         school = cols["school_code"][first].tolist()
-        names = cols["school_name"][first].tolist() if "school_name" in cols else [None] * len(keep)
-        stype = keys_of(cols["school_type"][first] if "school_type" in cols else np.full(len(keep), -1), TYPE_KEYS)
-        results = [(d.name, self._checks_at(d, a, keep)) for d, a in data]
+        names = cols["school_name"][first].tolist() if "school_name" in cols else [None] * n
+        stype = keys_of(cols["school_type"][first] if "school_type" in cols else np.full(n, -1), TYPE_KEYS)
+        results = [(d.name, self._checks_at(d, a, list(range(n)))) for d, a in data]
         out = []
-        for j in range(len(keep)):
+        for j in range(n):
             out.append(
                 {
                     "county_code": county[j],
@@ -869,35 +875,6 @@ class Evaluation:
         for g, r in zip(groups, self._checks_at(d, self._check_arrays(d, "cs"), groups, full=True)):
             out[county[g]][STAGE_KEYS[stage[g]]] = r
         return out
-
-
-def _remedy_for(wanted: np.ndarray, row_cs: np.ndarray, x, w, member, mean, limit, ops):
-    """:func:`.remedy.balance_remedy` worked out on the rows of the ``wanted`` groups only (a report
-    shows it for the groups over their limit, a small part of a national dataset) and given back at
-    full size: NaN shares and zero counts elsewhere. Every figure is a sum within one group, in row
-    order, so the wanted groups' figures are those of the whole computation."""
-    from .remedy import BalanceRemedy, balance_remedy
-
-    n, n_cs = len(row_cs), len(wanted)
-    rows = np.flatnonzero(wanted[row_cs])
-    groups = np.flatnonzero(wanted)
-    local = np.full(n_cs, -1, dtype=np.int64)
-    local[groups] = np.arange(groups.size)
-    mean, limit = np.broadcast_to(mean, (n_cs,)), np.broadcast_to(limit, (n_cs,))
-    sub = balance_remedy(np.broadcast_to(x, (n,))[rows], np.broadcast_to(w, (n,))[rows],
-                         np.broadcast_to(member, (n,))[rows], local[row_cs[rows]], groups.size, mean[groups],
-                         limit[groups], ops[groups] if ops is not None else None)
-    share = np.full(n, np.nan)
-    share[rows] = sub.share
-    below = np.zeros(n_cs, dtype=np.int64)
-    below[groups] = sub.below
-    cv_if_raised = np.full(n_cs, np.nan)
-    cv_if_raised[groups] = sub.cv_if_raised
-    raise_lowest = np.full(n_cs, -1, dtype=np.int64)
-    raise_lowest[groups] = sub.raise_lowest
-    cv_after = np.full(n_cs, np.nan)
-    cv_after[groups] = sub.cv_after
-    return BalanceRemedy(share, below, cv_if_raised, raise_lowest, cv_after)
 
 
 def keys_of(codes: np.ndarray, keys: list[str]) -> list[str | None]:

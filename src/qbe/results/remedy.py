@@ -372,6 +372,34 @@ def balance_remedy(x, w, member, codes: np.ndarray, n: int, mean: np.ndarray, li
     return BalanceRemedy(share, below, cv_all, raise_lowest, cv_after)
 
 
+def balance_remedy_of(x, w, member, codes: np.ndarray, mean, limit, op: np.ndarray | None,
+                      wanted: np.ndarray) -> BalanceRemedy:
+    """:func:`balance_remedy` worked out on the rows of the ``wanted`` groups only (a report shows it
+    for the groups over their limit, a small part of a national dataset) and given back at full
+    size: NaN shares and zero counts elsewhere, no raise-to-mean figures. Every figure is a sum
+    within one group, in row order, so the wanted groups' figures are those of the whole computation."""
+    n, n_groups = len(codes), len(wanted)
+    rows = np.flatnonzero(wanted[codes])
+    groups = np.flatnonzero(wanted)
+    local = np.full(n_groups, -1, dtype=np.int64)
+    local[groups] = np.arange(groups.size)
+    mean, limit = np.broadcast_to(mean, (n_groups,)), np.broadcast_to(limit, (n_groups,))
+    sub = balance_remedy(np.broadcast_to(x, (n,))[rows], np.broadcast_to(w, (n,))[rows],
+                         np.broadcast_to(member, (n,))[rows], local[codes[rows]], groups.size, mean[groups],
+                         limit[groups], op[groups] if op is not None else None)
+    share = np.full(n, np.nan)
+    share[rows] = sub.share
+    below = np.zeros(n_groups, dtype=np.int64)
+    below[groups] = sub.below
+    cv_if_raised = np.full(n_groups, np.nan)
+    cv_if_raised[groups] = sub.cv_if_raised
+    raise_lowest = np.full(n_groups, -1, dtype=np.int64)
+    raise_lowest[groups] = sub.raise_lowest
+    cv_after = np.full(n_groups, np.nan)
+    cv_after[groups] = sub.cv_after
+    return BalanceRemedy(share, below, cv_if_raised, raise_lowest, cv_after)
+
+
 def _running_sums(v: np.ndarray, start: np.ndarray, rank: np.ndarray) -> np.ndarray:
     """Each group's running sum of ``v`` (groups are consecutive runs starting at ``start``).
 
