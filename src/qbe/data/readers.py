@@ -319,14 +319,10 @@ def read_csv(path: str | Path, known_headers: Iterable[str] | None = None) -> li
             if sheet is not None:
                 return [sheet]
         del utf8
-    text, encoding = _decode_named(data, path)
+    text = _decode(data, path)
     delimiter = _sniff_delimiter(text)
     if arrow and not tried:  # another encoding (GB18030, UTF-16): Arrow reads the text re-encoded as UTF-8
-        # the text as UTF-8, so both readers see the same text: the file's own bytes when it is UTF-8
-        if encoding == "utf-8-sig":
-            utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-        else:
-            utf8 = text.encode("utf-8")
+        utf8 = text.encode("utf-8")
         del data
         sheet = read_csv_arrow(utf8, str(path), delimiter, known_headers, _header_text, find_header_row)
         del utf8

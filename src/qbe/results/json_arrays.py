@@ -67,14 +67,14 @@ def usable() -> bool:
 
 
 class BlockQueue:
-    """The row array's blocks, shared by the two processes: the child takes them from the front,
-    this process from the back once its own work is done, so neither waits long for the other
-    whatever the split of the work (many counties or few, a slow disk or a fast one)."""
+    """The arrays' blocks (:class:`Tasks`), shared by the two processes: the child takes them from
+    the front, this process from the back once its own work is done, so neither waits long for the
+    other whatever the split of the work (many counties or few, a slow disk or a fast one)."""
 
     def __init__(self, n_blocks: int) -> None:
         import multiprocessing as mp
 
-        self.n = n_blocks
+        self.n = n_blocks  # in all
         self._ends = mp.RawArray("q", [0, n_blocks])  # next block from the front; one past the last left
         self._lock = mp.Lock()
 
