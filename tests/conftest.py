@@ -168,3 +168,19 @@ def varied_rows() -> list[dict]:
         row(school_code="S007", school_name="", school_type="junior", stage="junior"),
         row(school_code="S008", school_name="换行\n制表\t控制\x01", public_funds_yuan=1),
     ]
+
+
+def read_with_engine(path: Path, engine: str, known=None):
+    """``read_csv`` with the CSV engine forced (``arrow`` or ``python``); for property tests, which
+    cannot use the function-scoped ``monkeypatch``."""
+    from qbe.data.readers import read_csv
+
+    old = os.environ.get("QBE_CSV_ENGINE")
+    os.environ["QBE_CSV_ENGINE"] = engine
+    try:
+        return read_csv(path, known)[0]
+    finally:
+        if old is None:
+            os.environ.pop("QBE_CSV_ENGINE", None)
+        else:
+            os.environ["QBE_CSV_ENGINE"] = old

@@ -13,9 +13,7 @@ for what is accepted.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +22,7 @@ from hypothesis import strategies as st
 
 pa = pytest.importorskip("pyarrow")
 
+from conftest import read_with_engine  # noqa: E402
 from qbe.data import arrow_csv  # noqa: E402
 from qbe.data.arrow_csv import ArrowCells, plain_decimal_cells  # noqa: E402
 from qbe.data.cells import memo_map, parse_decimals  # noqa: E402
@@ -222,20 +221,6 @@ HEADER = ["county_code", "school_code", "stage", "urban", "students", "teachers_
           "training_spend_share"]  # fmt: skip
 
 
-def _read(path: Path, engine: str, known):
-    from qbe.data.readers import read_csv
-
-    old = os.environ.get("QBE_CSV_ENGINE")
-    os.environ["QBE_CSV_ENGINE"] = engine
-    try:
-        return read_csv(path, known)[0]
-    finally:
-        if old is None:
-            os.environ.pop("QBE_CSV_ENGINE", None)
-        else:
-            os.environ["QBE_CSV_ENGINE"] = old
-
-
 def _digest(table, issues):
     columns = {k: (str(v.dtype), bits(v) if v.dtype.kind == "f" else v.tolist()) for k, v in table.columns.items()}
     found = [(i.code, i.message_zh, i.message_en, i.source, i.sheet, i.row, i.column, repr(i.value), i.severity) for i in issues]
@@ -259,7 +244,7 @@ def test_both_engines_give_the_same_numbers_and_issues(national, tmp_path_factor
     path.write_text("\n".join(",".join(r) for r in [HEADER, *body]) + "\n", encoding="utf-8")
     schema = national.row_schema()
     known = known_headers(schema)
-    arrow, python = _read(path, "arrow", known), _read(path, "python", known)
+    arrow, python = read_with_engine(path, "arrow", known), read_with_engine(path, "python", known)
     assert arrow.columns is not None and python.columns is None  # the column-wise reader really read it
     key = ("school_code", "stage")
     assert _digest(*validate_sheet(arrow, schema, {}, key)) == _digest(*validate_sheet(python, schema, {}, key))

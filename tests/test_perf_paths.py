@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import GOOD_COUNTY, row, run_rows, varied_rows
+from conftest import GOOD_COUNTY, read_with_engine, row, run_rows, varied_rows
 from qbe.results import fastjson
 from qbe.results.fastjson import JsonObjects, json_numbers, json_strings, lay_out, rows_json, school_checks_json
 
@@ -277,7 +276,6 @@ def test_the_arrow_reader_is_used_and_agrees_on_the_example(national, monkeypatc
     ragged=st.booleans(),
 )
 def test_both_csv_engines_give_the_same_sheet_and_table(national, tmp_path_factory, header, body, title, crlf, tail, ragged):
-    from qbe.data.readers import read_csv
     from qbe.data.validate import known_headers, validate_sheet
 
     if not ragged:  # regular rows: the shape the arrow reader takes on
@@ -288,17 +286,8 @@ def test_both_csv_engines_give_the_same_sheet_and_table(national, tmp_path_facto
     path = tmp_path_factory.mktemp("csv") / "t.csv"
     path.write_bytes(text.encode("utf-8"))
     known = known_headers(national.row_schema())
-    old = os.environ.get("QBE_CSV_ENGINE")
-    try:
-        os.environ["QBE_CSV_ENGINE"] = "arrow"
-        a = read_csv(path, known)[0]
-        os.environ["QBE_CSV_ENGINE"] = "python"
-        b = read_csv(path, known)[0]
-    finally:
-        if old is None:
-            os.environ.pop("QBE_CSV_ENGINE", None)
-        else:
-            os.environ["QBE_CSV_ENGINE"] = old
+    a = read_with_engine(path, "arrow", known)
+    b = read_with_engine(path, "python", known)
     _same_sheet(a, b)
     schema = national.row_schema()
     _same_table(validate_sheet(a, schema, {}, ()), validate_sheet(b, schema, {}, ()))
