@@ -277,3 +277,13 @@ def test_the_program_runs_exit_handlers_before_it_leaves():
     out = _qbe(code=code)
     assert out.returncode == 0 and "national-2017" in out.stdout
     assert out.stdout.rstrip().endswith("exit handler ran")
+
+
+def test_main_inside_another_program_keeps_no_results():
+    """Only the qbe program itself (cli.entry) keeps its runs' results to the end; a program that
+    calls main (a test, an embedding) gets them freed as usual, run after run."""
+    import qbe.cli as cli
+
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0
+    assert cli._KEPT is None

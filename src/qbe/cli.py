@@ -67,8 +67,10 @@ def main() -> None:
     pass
 
 
-#: Results of the runs of this process, kept to the end (see :func:`entry`).
-_KEPT: list = []
+#: Results of the runs of this process, kept to the end when it is the ``qbe`` program (see
+#: :func:`entry`); None when ``main`` runs inside another program (tests, an embedding), which
+#: frees them as usual.
+_KEPT: list | None = None
 
 
 def entry() -> None:
@@ -85,6 +87,8 @@ def entry() -> None:
     import atexit
     import os
 
+    global _KEPT
+    _KEPT = []
     try:
         main()
         code = 0
@@ -166,7 +170,8 @@ def _example_files(standard: str) -> tuple[str, str | None]:
 
 
 def _after_run(res, timings: bool, lang: str) -> None:
-    _KEPT.append(res)  # freed by the operating system at exit, not object by object (see entry)
+    if _KEPT is not None:
+        _KEPT.append(res)  # freed by the operating system at exit, not object by object (see entry)
     for fmt, path in res.written.items():
         click.echo(f"{'已写入' if lang == 'zh' else 'wrote'} {fmt}: {path}", err=True)
     for fmt, why in res.failed_writers.items():
