@@ -295,7 +295,7 @@ def run(
             report = ev.to_dict(include_rows=rows.n <= ROWS_IN_REPORT_DICT)
             written, failed = write_reports(ev, report, formats, output, lang, reg, echo)
         finally:
-            discard_prepared(ev)
+            discard_prepared(ev, formats, reg)
     n_err = sum(1 for i in issues if i.severity == "error")
     return RunResult(ev, report, written, failed, t, n_err)
 
@@ -318,11 +318,13 @@ def prepare_writers(ev: Evaluation, formats: Iterable[str], output: str | Path |
                 pass
 
 
-def discard_prepared(ev: Evaluation) -> None:
-    """Stop and clean up whatever :func:`prepare_writers` started and no writer used."""
-    from .results import json_arrays
-
-    json_arrays.discard(ev)
+def discard_prepared(ev: Evaluation, formats: Iterable[str], reg: Registry) -> None:
+    """Let writers stop and clean up what their ``prepare`` started and ``render`` did not use (the run
+    failed before writing, say): a writer's optional ``discard(evaluation)``."""
+    for fmt in formats:
+        discard = getattr(reg.writers[fmt][1], "discard", None)
+        if callable(discard):
+            discard(ev)
 
 
 def write_reports(ev, report, formats, output, lang, reg: Registry, echo=print):

@@ -175,6 +175,10 @@ class JsonWriter:
         if job is not None:
             evaluation.__dict__[json_arrays.JOB_KEY] = job
 
+    def discard(self, evaluation) -> None:
+        """Stop the second process :meth:`prepare` started, if :meth:`render` did not take it over."""
+        json_arrays.discard(evaluation)
+
     def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes | AppendTo]:
         n = report["summary"]["rows"]
         if n <= BIG and len(report["schools"]) == n:
