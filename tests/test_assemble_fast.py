@@ -22,7 +22,17 @@ from qbe.default_plugins.writers import json_writer
 from qbe.default_plugins.writers.json_writer import JsonWriter, compact_json
 from qbe.results.assemble import STAGE_KEYS, _check_at
 from qbe.results.fastjson import rows_json, school_checks_json
-from qbe.results.findings import STAGE_EN, STAGE_ZH, _check_finding, _context, _excess, _num_cached, _simple, pct_floor
+from qbe.results.findings import (
+    STAGE_EN,
+    STAGE_ZH,
+    _check_finding,
+    _context,
+    _excess,
+    _num_cached,
+    _simple,
+    _st_zh,
+    pct_floor,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,6 +85,31 @@ def reference_row_findings(ev, rows: list[dict]) -> list[dict]:
     return out
 
 
+def reference_school_findings(ev, schools: list[dict]) -> list[dict]:
+    """The school part of a county's findings, worded from the school objects (``school_checks``)."""
+    labels, _, _, _, related = _context(ev)
+    num = _num_cached
+    out = []
+    for s in schools:
+        who = s["school_name"] or s["school_code"]
+        for cid, c in s["checks"].items():
+            if c["status"] != "not_met":
+                continue
+            d = labels[cid]
+            extra_zh, extra_en = _excess(c, d.unit)
+            # unjudged checks about the same figures, unless also not met
+            theirs = [(other, s["checks"][other]["status"]) for other in related.get(cid, ())]
+            ctx_zh = "".join(f"（{labels[o].label}）" if st == "met" else f"（{labels[o].label}：{_st_zh(st)}）"
+                             for o, st in theirs if st != "not_met")
+            ctx_en = "".join(f"; {o}: {st}" for o, st in theirs if st != "not_met")
+            shown = "" if c["value"] is None else f" {num(c['value'])}{d.unit or ''}"
+            out.append(_check_finding(cid, {**c, "label": d.label}, {**s, "stage": None},
+                                      f"{who}{d.label}{shown}{extra_zh}{ctx_zh}",
+                                      f"{who} {cid}{'' if c['value'] is None else ' ' + num(c['value'])}{extra_en}"
+                                      f"{ctx_en}"))
+    return out
+
+
 def reference_aggregate(ev, d, c: int) -> dict:
     """One county's aggregate result, group by group."""
     fr = ev.frame
@@ -113,11 +148,19 @@ def assert_fast_paths_equal(ev, report: dict) -> None:
     for c in report["counties"]:
         expected = [ev.row(i, by_row.get(i)) for i in notable if ev.row_columns()["county_code"][i] == c["county_code"]]
         assert ev.notable_by_county(c["county_code"]) == expected
-        # the row findings worded from columns are those worded from the row objects, first in the county's list
-        rows_part = reference_row_findings(ev, expected)
-        assert c["findings"][: len(rows_part)] == rows_part
+        # the findings worded from columns are those worded from the row objects, then the school objects
+        # (the report's school_checks), first in the county's list
+        schools = [s for s in report["school_checks"] if s["county_code"] == c["county_code"]]
+        known = reference_row_findings(ev, expected) + reference_school_findings(ev, schools)
+        assert c["findings"][: len(known)] == known
     # the shell encodes as json.dumps does
     assert compact_json(report) == dumps(report).encode("utf-8")
+    # the counties with findings laid out from the evaluation are the dicts' counties, encoded
+    whole = dumps(report["counties"]).encode("utf-8")
+    assert b"".join(json_writer.counties_json(ev, report["counties"])) == whole
+    without = ev.to_dict(include_rows=False, findings=False)["counties"]
+    assert all("findings" not in c for c in without)
+    assert b"".join(json_writer.counties_json(ev, without)) == whole
 
 
 # ------------------------------------------------------------------------------ generated data

@@ -48,8 +48,8 @@ def test_two_processes_write_the_same_bytes(data, tmp_path, monkeypatch, one_pro
 
     monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
     whole_arrays_here = []
-    real = JsonObjects.blocks
-    monkeypatch.setattr(JsonObjects, "blocks", lambda self, *a: whole_arrays_here.append(len(self)) or real(self, *a))
+    real = JsonObjects.as_array
+    monkeypatch.setattr(JsonObjects, "as_array", lambda self: whole_arrays_here.append(len(self)) or real(self))
     assert run(data, tmp_path) == one_process
     # neither array was laid out whole in this process: both came block by block, shared with the child
     assert whole_arrays_here == []
@@ -151,7 +151,7 @@ def test_a_run_that_fails_before_writing_stops_the_child_and_removes_its_spools(
     real = json_arrays.start
     monkeypatch.setattr(json_arrays, "start", lambda *a: jobs.append(real(*a)) or jobs[-1])
 
-    def fail(self, include_rows=True):
+    def fail(self, include_rows=True, findings=True):
         raise RuntimeError("assembling the report failed")
 
     monkeypatch.setattr(Evaluation, "to_dict", fail)

@@ -199,6 +199,42 @@ def test_the_standard_library_fallback_gives_the_same_bytes(national, monkeypatc
     assert json_numbers([5e-05, None, 1.5]).tolist() == [b"5e-05", b"null", b"1.5"]
 
 
+def test_findings_stay_out_of_a_large_dict_only_when_no_writer_reads_them(tmp_path):
+    """Above 2,000 rows a JSON-only run leaves the counties' findings out of the report dict (the JSON
+    writer lays them out from the evaluation); with a writer that reads them they are there. The JSON
+    report is the same bytes either way."""
+    import csv
+
+    from conftest import GOOD_COUNTY
+    from qbe import pipeline
+    from qbe.plugins import registry
+
+    reg = registry()
+    assert not pipeline._need_findings(["json"], reg)
+    assert pipeline._need_findings(["json", "markdown"], reg)
+    rows = [row(school_code=f"S{i:04d}", county_code=f"99000{i % 3 + 1}", school_name=f"第{i}小学",
+                teaching_area_m2=4300 if i % 7 == 0 else 5000, max_class_size=46 if i % 11 == 0 else 40)
+            for i in range(2100)]  # fmt: skip
+    counties = [{**GOOD_COUNTY, "county_code": f"99000{k}"} for k in (1, 2, 3)]
+    for name, table in (("schools.csv", rows), ("counties.csv", counties)):
+        with open(tmp_path / name, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(table[0]))
+            w.writeheader()
+            w.writerows(table)
+    made = {}
+    for formats in (["json"], ["json", "markdown"]):
+        out = tmp_path / "+".join(formats)
+        result = pipeline.run("national-2017", str(tmp_path / "schools.csv"), str(tmp_path / "counties.csv"),
+                              formats=formats, output=out, echo=lambda *a, **k: None)  # fmt: skip
+        made[len(formats)] = (result.report, (out / "national-2017.json").read_bytes())
+    (alone, alone_json), (both, both_json) = made[1], made[2]
+    assert all("findings" not in c for c in alone["counties"])
+    assert all(c["findings"] for c in both["counties"])  # every county has tolerated and oversized classes
+    assert alone_json == both_json
+    written = json.loads(alone_json)
+    assert [c["findings"] for c in written["counties"]] == [c["findings"] for c in both["counties"]]
+
+
 # ------------------------------------------------------------------------------ CSV engines
 
 CELLS = ["", " ", "0", "12", "-3", "+5", "4.5", "007", ".5", "5.", "1e5", "95%", "abc", "１２", "是", "否", "primary",

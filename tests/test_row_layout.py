@@ -100,7 +100,7 @@ def pieces(draw):
     n = draw(st.integers(1, 12))
     parts, columns = [], []
     for _ in range(draw(st.integers(1, 10))):
-        kind = draw(st.sampled_from(["literal", "lookup", "numbers", "strings", "where"]))
+        kind = draw(st.sampled_from(["literal", "lookup", "numbers", "strings", "where", "contents", "texts"]))
         if kind == "literal":
             parts.append(draw(LITERALS))
             continue
@@ -118,6 +118,15 @@ def pieces(draw):
             values = draw(st.lists(st.one_of(st.text(max_size=4), st.none()), min_size=n, max_size=n))
             col = fastjson.strings(values)
             texts = [dumps(v).encode() for v in values]
+        elif kind == "contents":  # pieces of a longer JSON string
+            values = draw(st.lists(st.text(max_size=4), min_size=n, max_size=n))
+            col = fastjson.contents(values)
+            texts = [dumps(v)[1:-1].encode() for v in values]
+        elif kind == "texts":
+            table = draw(st.lists(st.text(max_size=3), min_size=1, max_size=4))
+            codes = np.array(draw(st.lists(st.integers(0, len(table) - 1), min_size=n, max_size=n)))
+            col = fastjson.texts_table(table, codes)
+            texts = [dumps(table[c])[1:-1].encode() for c in codes.tolist()]
         else:
             mask = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
             values = draw(st.lists(st.floats(-1e6, 1e6), min_size=n, max_size=n))
@@ -125,7 +134,7 @@ def pieces(draw):
             texts = [dumps(v).encode() if m else b'"none"' for v, m in zip(values, mask.tolist())]
         parts.append(col)
         columns.append(texts)
-    return n, parts
+    return n, parts, columns
 
 
 def _expected(n, parts) -> bytes:
@@ -139,7 +148,10 @@ def _expected(n, parts) -> bytes:
 @settings(max_examples=200, deadline=None)
 @given(pieces(), st.sampled_from(["numpy", "arrow"]), st.integers(1, 5))
 def test_merged_pieces_lay_out_the_same_rows(drawn, which, block):
-    n, parts = drawn
+    n, parts, columns = drawn
+    # each column's own fragments are the JSON the standard library writes
+    own = [[bytes(x) for x in np.broadcast_to(p(slice(0, n)), (n,)).tolist()] for p in parts if not isinstance(p, bytes)]
+    assert own == columns
     want = _expected(n, parts)
     with layout(which):
         assert b"".join(bytes(b) for b in lay_out(parts, 0, n, b"\n", block=block)) == want

@@ -292,12 +292,19 @@ def run(
     with t.phase("write"):
         try:
             prepare_writers(ev, formats, output, reg)
-            report = ev.to_dict(include_rows=rows.n <= ROWS_IN_REPORT_DICT)
+            report = ev.to_dict(include_rows=rows.n <= ROWS_IN_REPORT_DICT,
+                                findings=rows.n <= ROWS_IN_REPORT_DICT or _need_findings(formats, reg))
             written, failed = write_reports(ev, report, formats, output, lang, reg, echo)
         finally:
             discard_prepared(ev, formats, reg)
     n_err = sum(1 for i in issues if i.severity == "error")
     return RunResult(ev, report, written, failed, t, n_err)
+
+
+def _need_findings(formats: Iterable[str], reg: Registry) -> bool:
+    """Whether a writer of this run reads the counties' ``findings`` from a large report's dict: each
+    one does unless it says otherwise (``findings_from_evaluation = True``, the JSON writer)."""
+    return any(not getattr(reg.writers[f][1], "findings_from_evaluation", False) for f in formats)
 
 
 def prepare_writers(ev: Evaluation, formats: Iterable[str], output: str | Path | None, reg: Registry) -> None:

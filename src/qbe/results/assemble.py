@@ -231,8 +231,13 @@ class Evaluation:
         return vs[-1] if vs else None
 
     # ------------------------------------------------------------------ report
-    def to_dict(self, include_rows: bool = True) -> dict:
+    def to_dict(self, include_rows: bool = True, findings: bool = True) -> dict:
         """The JSON report as a dict (see :mod:`.schema`).
+
+        ``include_rows=False`` leaves ``schools`` and ``school_checks`` empty,
+        ``findings=False`` leaves each county without its ``findings``: the JSON
+        writer lays those out from the columns (:mod:`.fastjson`,
+        :func:`.findings.findings_json`), and they are most of a national report.
 
         Built with the cyclic garbage collector paused: at national scale the report is
         millions of small dicts and strings that form no cycles, and the collector's
@@ -240,7 +245,7 @@ class Evaluation:
         twice as long per row as one).
         """
         with gc_paused():
-            return self._report(include_rows)
+            return self._report(include_rows, findings)
 
     def report_head(self) -> dict:
         """The report's members before its ``schools`` array: the schema, the standard and the summary.
@@ -293,8 +298,8 @@ class Evaluation:
             counts[k] = counts.get(k, 0) + 1
         return counts
 
-    def _report(self, include_rows: bool) -> dict:
-        from .findings import county_findings
+    def _report(self, include_rows: bool, findings: bool = True) -> dict:
+        from .findings import findings_lists
 
         errors, warnings, issues_by_row = self.issue_index()
         self.issues_by_row = issues_by_row
@@ -304,11 +309,10 @@ class Evaluation:
         school_checks = self._schools() if include_rows else []
         # the notable rows' objects are made when a writer asks for them (notable_by_county)
         self._rows_by_county: dict[str, list[dict]] | None = None
-        self.__dict__.pop("_row_findings", None)
-        self._report_token = object()  # findings are remembered for this report only (findings._per_report)
         counties = self._counties()
-        for c in counties:
-            c["findings"] = county_findings(self, c)
+        if findings:
+            for c, found in zip(counties, findings_lists(self)):
+                c["findings"] = found
         return {
             **self.report_head(),
             "schools": schools,
@@ -702,41 +706,32 @@ class Evaluation:
         # balance, stage → indicator → result, per county
         balance: list[dict] = [dict() for _ in range(nc)]
         composite: list[dict] = [dict() for _ in range(nc)]
+        cs_county = fr.cs_county.tolist()
+        cs_stage = fr.cs_stage.tolist()
+        for ind, d, b in self.balance_columns():
+            fixes = self._balance_remedy(d, b["nodes"])
+            cv, mean, lim, cnt, why = b["cv"], b["mean"], b["limit"], b["count"], b["reason"]
+            st, exempt = b["status"].tolist(), b["exempt"].tolist()
+            for g in range(fr.n_cs):
+                if not 0 <= cs_stage[g] < len(STAGE_KEYS):
+                    continue
+                entry = balance[cs_county[g]].setdefault(STAGE_KEYS[cs_stage[g]], {})[ind] = {
+                    "cv": cv[g],
+                    "limit": lim[g],
+                    "met": None if st[g] in (6, 5, 4) else st[g] == 1,
+                    "status": STATUS_KEY[st[g]],
+                    "mean": mean[g],
+                    "schools": int(cnt[g]),
+                }
+                if exempt[g]:
+                    # an exempt balance (declared or approved) shows as exempt, with its reason, in every indicator
+                    entry["met"], entry["status"] = None, STATUS_KEY[int(Status.EXEMPT)]
+                    if why is not None and why[g] is not None:
+                        entry["reason"] = why[g]
+                elif g in fixes:
+                    entry["remedy"] = fixes[g]
         for d in m.of_kind("balance"):
-            o = self.decl(d.name)
-            cs_county = fr.cs_county.tolist()
-            cs_stage = fr.cs_stage.tolist()
-            comp = self.arr(o.composite, "cs")
-            # an exempt balance (declared or approved) shows as exempt, with its reason, in every indicator
-            exempt = (np.asarray(self.arr(o.final, "cs")) == int(Status.EXEMPT)).tolist()
-            why = self.reasons(d.name, "cs")
-            for ind, (cv_n, mean_n, lim_n, st_n, cnt_n) in o.balance.items():
-                fixes = self._balance_remedy(d, (cv_n, mean_n, lim_n, st_n, cnt_n))
-                cv = f_list(np.broadcast_to(self.arr(cv_n, "cs"), (fr.n_cs,)))
-                mean = f_list(np.broadcast_to(self.arr(mean_n, "cs"), (fr.n_cs,)))
-                lim = self.arr(lim_n, "cs").tolist() if lim_n is not None else [None] * fr.n_cs
-                lim_f = {v: _f(v) for v in set(lim)}  # a limit is shared by many groups: rounded once
-                st = self.arr(st_n, "cs").tolist()
-                cnt = self.arr(cnt_n, "cs").tolist()
-                for g in range(fr.n_cs):
-                    if not 0 <= cs_stage[g] < len(STAGE_KEYS):
-                        continue
-                    sk = STAGE_KEYS[cs_stage[g]]
-                    balance[cs_county[g]].setdefault(sk, {})[ind] = {
-                        "cv": cv[g],
-                        "limit": lim_f[lim[g]],
-                        "met": None if st[g] in (6, 5, 4) else st[g] == 1,
-                        "status": STATUS_KEY[st[g]],
-                        "mean": mean[g],
-                        "schools": int(cnt[g]),
-                    }
-                    if exempt[g]:
-                        entry = balance[cs_county[g]][sk][ind]
-                        entry["met"], entry["status"] = None, STATUS_KEY[int(Status.EXEMPT)]
-                        if why is not None and why[g] is not None:
-                            entry["reason"] = why[g]
-                    elif g in fixes:
-                        balance[cs_county[g]][sk][ind]["remedy"] = fixes[g]
+            comp = self.arr(self.decl(d.name).composite, "cs")
             if comp is not None:
                 comp_f = f_list(np.broadcast_to(comp, (fr.n_cs,)))
                 for g in range(fr.n_cs):
@@ -787,6 +782,48 @@ class Evaluation:
                     "grades": {k: v[c] for k, v in verdict_grades.items()},
                 }
             )
+        return out
+
+    def balance_columns(self) -> list[tuple[str, ast.Decl, dict[str, Any]]]:
+        """What a county's ``balance`` shows of each indicator, in report order, as columns over the
+        county × stage groups: ``(indicator, balance declaration, columns)``.
+
+        The first declaration to name an indicator places it; the last one to
+        name it gives its result (a later declaration overrides an earlier one).
+        Columns: ``cv``, ``mean`` and ``limit`` rounded for the report (None
+        where missing), ``status`` and ``exempt`` (arrays), ``count``,
+        ``reason`` (None without reasons) and the plan's ``nodes``. Shared by the
+        counties' ``balance`` and the CV findings, which must agree.
+        """
+        memo = self.__dict__.get("_balance_columns")
+        if memo is not None:
+            return memo
+        fr = self.frame
+        place: dict[str, tuple[ast.Decl, tuple]] = {}
+        for d in self.model.of_kind("balance"):
+            for ind, nodes in self.decl(d.name).balance.items():
+                place[ind] = (d, nodes)  # a dict keeps a key where it was first put
+        per_decl: dict[str, tuple[np.ndarray, Any]] = {}
+        out = []
+        for ind, (d, nodes) in place.items():
+            if d.name not in per_decl:
+                final = np.asarray(self.arr(self.decl(d.name).final, "cs"))
+                per_decl[d.name] = (final == int(Status.EXEMPT), self.reasons(d.name, "cs"))
+            exempt, why = per_decl[d.name]
+            cv_n, mean_n, lim_n, st_n, cnt_n = nodes
+            lim = self.arr(lim_n, "cs").tolist() if lim_n is not None else [None] * fr.n_cs
+            lim_f = {v: _f(v) for v in set(lim)}  # a limit is shared by many groups: rounded once
+            out.append((ind, d, {
+                "nodes": nodes,
+                "cv": f_list(np.broadcast_to(self.arr(cv_n, "cs"), (fr.n_cs,))),
+                "mean": f_list(np.broadcast_to(self.arr(mean_n, "cs"), (fr.n_cs,))),
+                "limit": [lim_f[v] for v in lim],
+                "status": np.asarray(self.arr(st_n, "cs")),
+                "count": self.arr(cnt_n, "cs").tolist(),
+                "exempt": np.broadcast_to(exempt, (fr.n_cs,)),
+                "reason": why,
+            }))
+        self.__dict__["_balance_columns"] = out
         return out
 
     def _county_names(self) -> list[str | None]:

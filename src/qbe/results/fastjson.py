@@ -84,6 +84,18 @@ def json_strings(values: Sequence[str | None]) -> np.ndarray:
     return np.char.add(np.char.add(b'"', np.array(pieces, dtype=bytes)), b'"')
 
 
+def json_contents(values: Sequence[str]) -> np.ndarray:
+    """Strings as the inside of JSON strings (escaped, without their quotes) as an ``S`` array: the
+    pieces of a longer text. Split on the quotes between elements, as :func:`json_strings` does."""
+    if not values:
+        return np.array([], dtype="S1")
+    if _orjson is not None:
+        pieces = _orjson.dumps(list(values))[2:-2].split(b'","')
+    else:
+        pieces = json.dumps(list(values), ensure_ascii=False)[2:-2].encode("utf-8").split(b'", "')
+    return np.array(pieces, dtype=bytes)
+
+
 def json_numbers(values: Any) -> np.ndarray:
     """Floats (NaN or None for missing) as JSON numbers, exactly as ``json.dumps`` writes them.
 
@@ -279,6 +291,20 @@ def strings(values: Sequence[str | None]) -> Column:
         return arrow_layout.strings(list(_pick(values, rows)), _orjson)
 
     return _Col(lambda rows: json_strings(_pick(values, rows)), arrow)
+
+
+def contents(values: Sequence[str]) -> Column:
+    """Strings as pieces of a longer JSON string (see :func:`json_contents`)."""
+
+    def arrow(rows: Rows) -> Any:
+        return arrow_layout.contents(list(_pick(values, rows)), _orjson)
+
+    return _Col(lambda rows: json_contents(_pick(values, rows)), arrow)
+
+
+def texts_table(texts: Sequence[str], codes: Any) -> _Lookup:
+    """Pieces of a longer JSON string taken by code from ``texts`` (escaped once each)."""
+    return _Lookup(json_contents(list(texts)) if len(texts) else np.array([b""]), np.asarray(codes))
 
 
 def categories(codes: Any, keys: Sequence[str | None]) -> Column:

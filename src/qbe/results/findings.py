@@ -5,27 +5,38 @@ For example: "博文小学（小学）生均教学及辅助用房面积 3.87 m²
 85%”条件". Percentages of a requirement are rounded *down*, so a report never
 shows 85% for 84.9% or 100% for 99.6%.
 
-A national report words about a hundred thousand findings, nearly all of rows,
-schools and county items. Those are made a column at a time, for every county
-at once: one gather per figure, the numbers written by :func:`_num_texts` (each
-distinct value once), every dict and its texts by one comprehension over the
-gathered columns, then one sort that puts each county's findings in report
-order. A county's list is then a lookup; only its few CV findings are worded
-per county, from its ``balance`` results.
+A national report words about a hundred thousand findings (60 MB of JSON),
+nearly all of rows, schools and county items. They are written straight as
+JSON, a kind of finding at a time for every county at once, by the same
+column layout as the report's row array (:mod:`.fastjson`): each member and
+each piece of the texts is a column (a school's name, a number written by
+:func:`_num_texts` once per distinct value, a stage or a status looked up in a
+small table), and one sort puts each county's findings in report order. The
+report dict's findings are those bytes read back (:func:`findings_lists`), so
+the JSON report and every other writer say the same; a JSON-only run never
+makes a dict of them.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
-from collections.abc import Callable
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..data.cells import gc_paused
 from ..data.schema import STAGES
+from ..status import Status
+from . import fastjson as fj
+from .assemble import STAGE_KEYS
+from .fastjson import Part
+
+try:  # reads the findings back as dicts several times faster than the standard library
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
 
 if TYPE_CHECKING:
     from .assemble import Evaluation
@@ -79,54 +90,50 @@ def _context(ev: Evaluation) -> tuple[dict, frozenset | set, str | None, str, di
     return ctx
 
 
-def county_findings(ev: Evaluation, county: dict) -> list[dict]:
-    """A county's findings in report order: its rows', its schools', its CVs', then its county items'."""
-    code = county["county_code"]
-    out: list[dict] = [*_row_findings(ev).get(code, ()), *_school_findings(ev).get(code, ())]
-    labels = ev.model.decls
-    for stage, inds in county["balance"].items():
-        for ind, b in [(i, b) for i, b in inds.items() if b["status"] in _SHORT]:
-            status, label = b["status"], labels[ind].label
-            if status == "not_met":
-                limit = _num_cached(b["limit"])
-                zh = f"{STAGE_ZH.get(stage, stage)}“{label}”校际差异系数 {b['cv']:.3f}，超过 {limit}"
-                en = f"{STAGE_EN.get(stage, stage)} {ind}: CV {b['cv']:.3f} exceeds {limit}"
-            else:
-                zh = f"{STAGE_ZH.get(stage, stage)}“{label}”校际差异系数无法计算（均值为0或数据缺失），未评估"
-                en = f"{STAGE_EN.get(stage, stage)} {ind}: CV cannot be computed (mean 0 or missing data), not assessed"
-            out.append({"kind": "balance", "item": ind, "label": label, "status": status, "stage": stage,
-                        "value": b["cv"], "required": b["limit"], "text_zh": zh, "text_en": en})
-    out += _item_findings(ev).get(code, ())
-    return out
+def findings_json(ev: Evaluation) -> list[bytes]:
+    """Each county's findings as a compact JSON array (UTF-8), by county number, in report order:
+    its rows', its schools', its CVs', then its county items'.
 
-
-def _per_report(ev: Evaluation, key: str, make: Callable[[Evaluation], dict[str, list[dict]]]
-                ) -> dict[str, list[dict]]:
-    """``make(ev)``, remembered for the report being made, with the collector paused.
-
-    A report's findings are its own dicts, so each report makes them anew
-    (the rows' also take the report's ``issues_by_row``): the result is kept
-    with the token of the report being made (``ev._report_token``, new for
-    each report). The findings are
-    acyclic dicts of strings and numbers; pausing the cyclic collector spares
-    it from rescanning the heap once every few hundred of them.
+    Made once per evaluation: the bytes are never changed, and every report of
+    the evaluation shows the same findings.
     """
-    made_for = ev.__dict__.get("_report_token")
-    memo = ev.__dict__.get(key)
-    if memo is None or memo[0] is not made_for:
-        with gc_paused():
-            memo = (made_for, make(ev))
-        ev.__dict__[key] = memo
-    return memo[1]
+    memo = ev.__dict__.get("_findings_json")
+    if memo is None:
+        found = _Found(ev.frame.n_county)
+        _word_rows(ev, found)
+        _word_schools(ev, found)
+        _word_balance(ev, found)
+        _word_items(ev, found)
+        memo = ev.__dict__["_findings_json"] = found.arrays()
+    return memo
 
 
-def _item_findings(ev: Evaluation) -> dict[str, list[dict]]:
-    """Every county's county items not met or not assessed, by county code, in item order."""
-    return _per_report(ev, "_item_findings", _word_items)
+def findings_lists(ev: Evaluation) -> list[list[dict]]:
+    """Each county's findings as dicts, by county number: :func:`findings_json` read back.
+
+    The findings are worded once, as JSON, so the report dict and the JSON
+    report cannot disagree; reading them back costs less than building the
+    dicts did. Each call gives new dicts, so a writer that changes one
+    report's findings leaves another report's alone.
+    """
+    arrays = findings_json(ev)
+    if not arrays:
+        return []
+    with gc_paused():
+        return _loads(b"[" + b",".join(arrays) + b"]")
 
 
-def _word_items(ev: Evaluation) -> dict[str, list[dict]]:
-    """The county item findings of all counties, from the items' county columns.
+def county_findings(ev: Evaluation, county: dict) -> list[dict]:
+    """One county's findings (``county`` as in the report's ``counties``), as dicts."""
+    codes = [str(x) for x in np.asarray(ev.frame.county_codes).tolist()]
+    return _loads(findings_json(ev)[codes.index(county["county_code"])])
+
+
+# ------------------------------------------------------------------------------ county items
+
+
+def _word_items(ev: Evaluation, found: _Found) -> None:
+    """The county items of every county not met or not assessed, from the items' county columns.
 
     These columns are what each county's ``items`` results are made from
     (:meth:`Evaluation._counties`), so the findings are those its results
@@ -134,9 +141,8 @@ def _word_items(ev: Evaluation) -> dict[str, list[dict]]:
     """
     from .assemble import STATUS_KEY, _floats
 
-    m, fr = ev.model, ev.frame
+    m = ev.model
     items = [d for d in m.decls.values() if d.kind == "item"]
-    found = _Found()
     for k, d in enumerate(items):
         st = np.asarray(ev.arr(ev.decl(d.name).final, "county"))
         at = np.flatnonzero((st == _NOT_MET) | (st == 6))
@@ -165,41 +171,68 @@ def _word_items(ev: Evaluation) -> dict[str, list[dict]]:
         ]
         en_of = {"not_met": f"veto: {iid} applies" if veto else f"{iid}: not met",
                  "not_assessed": f"{iid}: not assessed (no data)"}
-        found.add(
-            [
-                {"kind": "item", "item": iid, "label": label, "status": s, "value": v, "required": q,
-                 "text_zh": z, "text_en": en_of[s]}
-                for s, v, q, z in zip(statuses, values, requireds, zh)
-            ],
-            at, k, len(items),
-        )
-    codes = [str(x) for x in np.asarray(fr.county_codes).tolist()]
-    return found.by_county(np.arange(fr.n_county), codes.__getitem__)
+        parts: list[Part] = [
+            _opening(kind="item", item=iid, label=label), b',"status":', fj.statuses(st[at]),
+            b',"value":', fj.numbers(value), b',"required":', fj.numbers(required),
+            b',"text_zh":', fj.strings(zh), b',"text_en":', fj.strings([en_of[s] for s in statuses]), b"}",
+        ]  # fmt: skip
+        found.add(parts, at.size, county=at, section=3, pos=np.zeros(at.size, dtype=np.int64), kind=k)
+
+
+# ------------------------------------------------------------------------------ CVs
+
+
+def _word_balance(ev: Evaluation, found: _Found) -> None:
+    """Every county-stage CV not met or not assessed, in the order of the counties' ``balance``:
+    by stage, then by indicator, from the same columns (:meth:`Evaluation.balance_columns`)."""
+    fr = ev.frame
+    labels = ev.model.decls
+    members = ev.balance_columns()
+    stage_at = np.asarray(fr.cs_stage)
+    known = (stage_at >= 0) & (stage_at < len(STAGE_KEYS))
+    for j, (ind, _, b) in enumerate(members):
+        st = np.where(b["exempt"], int(Status.EXEMPT), b["status"])
+        at = np.flatnonzero(known & ((st == _NOT_MET) | (st == 6)))
+        if not at.size:
+            continue
+        label = labels[ind].label
+        stages = [STAGE_KEYS[s] for s in stage_at[at].tolist()]
+        cvs = [b["cv"][g] for g in at.tolist()]
+        limits = [b["limit"][g] for g in at.tolist()]
+        zh, en = [], []
+        for s, stage, cv, limit in zip(st[at].tolist(), stages, cvs, limits):
+            if s == _NOT_MET:
+                lim = _num_cached(limit)
+                zh.append(f"{STAGE_ZH.get(stage, stage)}“{label}”校际差异系数 {cv:.3f}，超过 {lim}")
+                en.append(f"{STAGE_EN.get(stage, stage)} {ind}: CV {cv:.3f} exceeds {lim}")
+            else:
+                zh.append(f"{STAGE_ZH.get(stage, stage)}“{label}”校际差异系数无法计算（均值为0或数据缺失），未评估")
+                en.append(f"{STAGE_EN.get(stage, stage)} {ind}: CV cannot be computed (mean 0 or missing data), "
+                          "not assessed")
+        parts: list[Part] = [
+            _opening(kind="balance", item=ind, label=label), b',"status":', fj.statuses(st[at]), b',"stage":', fj.strings(stages), b',"value":', fj.numbers(cvs), b',"required":', fj.numbers(limits),
+            b',"text_zh":', fj.strings(zh), b',"text_en":', fj.strings(en), b"}",
+        ]  # fmt: skip
+        found.add(parts, at.size, county=np.asarray(fr.cs_county)[at], section=2, pos=at * len(members) + j, kind=0)
 
 
 # ------------------------------------------------------------------------------ rows and schools, all counties at once
 
 
-def _row_findings(ev: Evaluation) -> dict[str, list[dict]]:
-    """The findings of every row with a shortfall, by county code, each county's in row order.
+def _word_rows(ev: Evaluation, found: _Found) -> None:
+    """The findings of every row with a shortfall, for the rows concerned only.
 
-    Made from the row columns for the rows concerned only, so no row object is
-    built (a national report has tens of thousands of such rows, and a JSON
-    report never shows them); the texts are those a row object would give.
-    Within a row: its indicators, its data errors, then its row checks.
+    Made from the row columns, so no row object is built (a national report
+    has tens of thousands of such rows, and a JSON report never shows them);
+    the texts are those a row object would give, put together from columns
+    like the rest of the finding. Within a row: its indicators, its data
+    errors, then its row checks.
     """
-    return _per_report(ev, "_row_findings", _word_rows)
-
-
-def _word_rows(ev: Evaluation) -> dict[str, list[dict]]:
-    """The work of :func:`_row_findings`: each kind of finding for all rows at once."""
-    from .assemble import STATUS_KEY, _floats
-
     labels, _, rule, rule_label, _ = _context(ev)
     rc = ev.row_columns()
+    fr = ev.frame
     rule_status = np.asarray(rc["rule_status"]).astype(np.int64)
     n_ind = len(rc["indicators"])
-    n_kinds = n_ind + 1 + len(rc["checks"])  # a row's findings, in order: its indicators, its data errors, its checks
 
     # which rows each kind of finding is about: indicators not met or tolerated, rows whose data errors
     # kept the resource rule from being judged, row checks not met
@@ -207,15 +240,29 @@ def _word_rows(ev: Evaluation) -> dict[str, list[dict]]:
     for ind in rc["indicators"]:
         fin = np.asarray(ind["final"])
         ind_at.append(np.flatnonzero((fin == _NOT_MET) | (fin == _TOLERATED)))
-    errors = getattr(ev, "issues_by_row", None) or {}
+    errors = ev.issue_index()[2]
     data_at = np.asarray([i for i in np.flatnonzero(rule_status == 6).tolist() if errors.get(i)] if errors else [],
                          dtype=np.intp)
     check_at = [np.flatnonzero(ev.arr(ev.decl(d.name).final, "row") == _NOT_MET) for d, _ in rc["checks"]]
 
     # a finding starts with where it is: the school's name (or code) and the stage
-    names, codes, stages = rc["school_name"], rc["school_code"], rc["stage"]
+    names, codes = rc["school_name"], rc["school_code"]
+    stage_codes = np.asarray(fr.stage)
     stage_zh, stage_en = _StageWords(STAGE_ZH), _StageWords(STAGE_EN)
-    found = _Found()
+
+    def where(at: np.ndarray) -> tuple[list[Part], Part, Part, Part]:
+        """The members naming the row, and the school and its stage in Chinese and in English."""
+        il = at.tolist()
+        stage = fj.categories(stage_codes[at], STAGE_KEYS)
+        members = [b',"school_code":', fj.strings([codes[i] for i in il]),
+                   b',"school_name":', fj.strings([names[i] for i in il]), b',"stage":', stage]  # fmt: skip
+        keys = [*STAGE_KEYS, None]
+        return (members, fj.contents([f"{names[i] or codes[i]}" for i in il]),
+                fj.texts_table([f"（{stage_zh[k]}）" for k in keys], stage.codes),
+                fj.texts_table([f" ({stage_en[k]})" for k in keys], stage.codes))
+
+    def add(parts: list[Part], at: np.ndarray, kind: int) -> None:
+        found.add(parts, at.size, county=np.asarray(fr.row_county)[at], section=0, pos=at, kind=kind)
 
     # indicators: the suffix says whether the resource rule still holds for the row
     suffix_zh = (f"，未100%达标，但符合“{rule_label}”条件", "，未达标", f"，未达标，不符合“{rule_label}”条件")
@@ -228,66 +275,39 @@ def _word_rows(ev: Evaluation) -> dict[str, list[dict]]:
         label, unit = d.label, d.unit or ""
         fin = np.asarray(ind["final"])[at].astype(np.int64)
         value, required, ratio = (np.asarray(ind[c])[at] for c in ("value", "required", "ratio"))
-        which = np.where(fin == _TOLERATED, 0, np.where(rule_status[at] == 1, 1, 2)).tolist()
-        found.add(
-            [
-                {"kind": "indicator", "item": name, "label": label, "status": STATUS_KEY[s], "school_code": codes[i],
-                 "school_name": names[i], "stage": stages[i], "value": v, "required": q, "ratio": r, "rule": rule,
-                 "text_zh": f"{names[i] or codes[i]}（{stage_zh[stages[i]]}）{label} {vt} {unit}"
-                            f"，为要求（{qt}）的{p}%{suffix_zh[w]}",
-                 "text_en": f"{names[i] or codes[i]} ({stage_en[stages[i]]}) {name} {vt} {unit}"
-                            f", {p}% of the requirement ({qt}){suffix_en[w]}"}
-                for i, s, w, v, q, r, vt, qt, p in zip(
-                    at.tolist(), fin.tolist(), which, _floats(value), _floats(required), _floats(ratio),
-                    _num_texts(value), _num_texts(required), _percent_texts(ratio))
-            ],
-            at, k, n_kinds,
-        )
+        which = np.where(fin == _TOLERATED, 0, np.where(rule_status[at] == 1, 1, 2))
+        members, who, in_zh, in_en = where(at)
+        vt, qt, pct = _num_table(value), _num_table(required), _percent_table(ratio)
+        add([_opening(kind="indicator", item=name, label=label), b',"status":', fj.statuses(fin), *members,
+             b',"value":', fj.numbers(value), b',"required":', fj.numbers(required), b',"ratio":', fj.numbers(ratio),
+             b',"rule":' + _json(rule),
+             b',"text_zh":"', who, in_zh, _esc(f"{label} "), vt, _esc(f" {unit}，为要求（"), qt, _esc("）的"), pct,
+             _esc("%"), fj.texts_table(suffix_zh, which),
+             b'","text_en":"', who, in_en, _esc(f" {name} "), vt, _esc(f" {unit}, "), pct,
+             _esc("% of the requirement ("), qt, _esc(")"), fj.texts_table(suffix_en, which), b'"}'], at, k)
 
     if data_at.size:
-        found.add(
-            [
-                {"kind": "data", "item": "row", "label": "数据有误", "status": "not_assessed", "school_code": codes[i],
-                 "school_name": names[i], "stage": stages[i],
-                 "text_zh": f"{names[i] or codes[i]}（{stage_zh[stages[i]]}）数据有误，未能评估（{len(errors[i])} 处）",
-                 "text_en": f"{names[i] or codes[i]} ({stage_en[stages[i]]})"
-                            f": data errors, not assessed ({len(errors[i])})"}
-                for i in data_at.tolist()
-            ],
-            data_at, n_ind, n_kinds,
-        )
+        members, who, in_zh, in_en = where(data_at)
+        counts, back = np.unique([len(errors[i]) for i in data_at.tolist()], return_inverse=True)
+        n_err = fj.texts_table([str(c) for c in counts.tolist()], back.reshape(-1))
+        add([_opening(kind="data", item="row", label="数据有误", status="not_assessed"), *members,
+             b',"text_zh":"', who, in_zh, _esc("数据有误，未能评估（"), n_err, _esc(" 处）"),
+             b'","text_en":"', who, in_en, _esc(": data errors, not assessed ("), n_err, b')"}'], data_at, n_ind)
 
     for k, ((d, a), at) in enumerate(zip(rc["checks"], check_at), start=n_ind + 1):
         if not at.size:
             continue
         cid, label, unit = d.name, labels[d.name].label, labels[d.name].unit or ""
         fc = _FailedCheck(a, at, unit)
-        found.add(
-            [
-                {"kind": "check", "item": cid, "label": label or cid, "status": "not_met", "school_code": codes[i],
-                 "school_name": names[i], "stage": stages[i], "value": v, "required": q, "ratio": r, "excess": x,
-                 "text_zh": f"{names[i] or codes[i]}（{stage_zh[stages[i]]}）{label}{sh}{xz}",
-                 "text_en": f"{names[i] or codes[i]} ({stage_en[stages[i]]}) {cid} {vt}{xe}"}
-                for i, v, q, r, x, vt, sh, xz, xe in zip(
-                    at.tolist(), fc.value, fc.required, fc.ratio, fc.excess, fc.value_text, fc.shown, fc.extra_zh,
-                    fc.extra_en)
-            ],
-            at, k, n_kinds,
-        )
-
-    return found.by_county(ev.frame.row_county, rc["county_code"].__getitem__)
+        members, who, in_zh, in_en = where(at)
+        add([_opening(kind="check", item=cid, label=label or cid, status="not_met"), *members, *fc.figures(),
+             b',"text_zh":"', who, in_zh, _esc(f"{label}"), fc.shown, fc.extra_zh,
+             b'","text_en":"', who, in_en, _esc(f" {cid} "), fc.value_text, fc.extra_en, b'"}'], at, k)
 
 
-def _school_findings(ev: Evaluation) -> dict[str, list[dict]]:
-    """The findings of every school with a school check not met, by county code, in school order.
-
-    Worded from the school checks' columns, for the schools concerned only.
-    """
-    return _per_report(ev, "_school_findings", _word_schools)
-
-
-def _word_schools(ev: Evaluation) -> dict[str, list[dict]]:
-    """The work of :func:`_school_findings`: each school check's findings for all schools at once."""
+def _word_schools(ev: Evaluation, found: _Found) -> None:
+    """The findings of every school with a school check not met, worded from the school checks'
+    columns for the schools concerned only, in school order."""
     from .assemble import STATUS_KEY
 
     labels, _, _, _, related = _context(ev)
@@ -300,7 +320,6 @@ def _word_schools(ev: Evaluation) -> dict[str, list[dict]]:
     first = np.asarray(fr.school_first)[schools]
     code = cols["school_code"][first].tolist()
     name = cols["school_name"][first].tolist() if "school_name" in cols else [None] * len(first)  # "" for no name
-    found = _Found()
     for k, d in enumerate(checks):
         cid = d.name
         at = at_of[cid]
@@ -309,31 +328,28 @@ def _word_schools(ev: Evaluation) -> dict[str, list[dict]]:
         label, unit = labels[cid].label, labels[cid].unit or ""
         fc = _FailedCheck(ev._check_arrays(d, "school"), at, unit)
         # context: unjudged checks about the same figures (design capacity beside school size), unless also not met
-        ctx_zh: Any = repeat("")
-        ctx_en: Any = repeat("")
+        context: list[Part] = []
+        context_en: list[Part] = []
         for other in related.get(cid, ()):
             other_label = labels[other].label
-            piece_zh = {s: ("" if s == _NOT_MET else f"（{other_label}）" if s == 1
-                            else f"（{other_label}：{_st_zh(STATUS_KEY[s])}）") for s in STATUS_KEY}
-            piece_en = {s: ("" if s == _NOT_MET else f"; {other}: {STATUS_KEY[s]}") for s in STATUS_KEY}
-            theirs = status[other][at].tolist()
-            ctx_zh = [c + piece_zh[s] for c, s in zip(ctx_zh, theirs)]
-            ctx_en = [c + piece_en[s] for c, s in zip(ctx_en, theirs)]
-        found.add(
-            [
-                {"kind": "check", "item": cid, "label": label or cid, "status": "not_met", "school_code": code[j],
-                 "school_name": name[j] or None, "stage": None, "value": v, "required": q, "ratio": r, "excess": x,
-                 "text_zh": f"{name[j] or code[j]}{label}{sh}{xz}{cz}",
-                 "text_en": f"{name[j] or code[j]} {cid}{'' if v is None else ' ' + vt}{xe}{ce}"}
-                for j, v, q, r, x, vt, sh, xz, xe, cz, ce in zip(
-                    np.searchsorted(schools, at).tolist(), fc.value, fc.required, fc.ratio, fc.excess, fc.value_text,
-                    fc.shown, fc.extra_zh, fc.extra_en, ctx_zh, ctx_en)
-            ],
-            at, k, len(checks),
-        )
-    # schools are numbered county by county, so a school's county code is its first row's
-    county_code, school_first = cols["county_code"], fr.school_first
-    return found.by_county(fr.school_county, lambda p: county_code[school_first[p]])
+            piece_zh = ["" if s == _NOT_MET else f"（{other_label}）" if s == 1
+                        else f"（{other_label}：{_st_zh(STATUS_KEY[s])}）" for s in range(7) if s]
+            piece_en = ["" if s == _NOT_MET else f"; {other}: {STATUS_KEY[s]}" for s in range(7) if s]
+            theirs = np.asarray(status[other])[at].astype(np.int64) - 1
+            context.append(fj.texts_table(piece_zh, theirs))
+            context_en.append(fj.texts_table(piece_en, theirs))
+        here = np.searchsorted(schools, at).tolist()
+        parts: list[Part] = [
+            _opening(kind="check", item=cid, label=label or cid, status="not_met"),
+            b',"school_code":', fj.strings([code[j] for j in here]),
+            b',"school_name":', fj.strings([name[j] or None for j in here]),
+            b',"stage":null', *fc.figures(),
+            b',"text_zh":"', fj.contents([f"{name[j] or code[j]}" for j in here]), _esc(f"{label}"), fc.shown,
+            fc.extra_zh, *context,
+            b'","text_en":"', fj.contents([f"{name[j] or code[j]} {cid}" for j in here]), fc.value_shown,
+            fc.extra_en, *context_en, b'"}',
+        ]  # fmt: skip
+        found.add(parts, at.size, county=np.asarray(fr.school_county)[at], section=1, pos=at, kind=k)
 
 
 class _FailedCheck:
@@ -342,30 +358,40 @@ class _FailedCheck:
     after the check's name (the figure, then how far over or under the requirement)."""
 
     def __init__(self, a: dict[str, Any], at: np.ndarray, unit: str) -> None:
-        from .assemble import _floats, f_list
+        from .assemble import f_list
 
-        value, required = np.asarray(a["value"])[at], np.asarray(a["required"])[at]
-        self.value = _floats(value)
-        self.required = _floats(required)
-        self.ratio = _floats(np.asarray(a["ratio"])[at])
-        self.value_text = _num_texts(value)
-        self.shown = ["" if v is None else f" {t}{unit}" for v, t in zip(self.value, self.value_text)]
+        self._value, self._required = np.asarray(a["value"])[at], np.asarray(a["required"])[at]
+        self._ratio = np.asarray(a["ratio"])[at]
+        u, back = np.unique(self._value, return_inverse=True)
+        back = back.reshape(-1)
+        texts, missing = _num_texts(u), np.isnan(u).tolist()
+        self.value_text = fj.texts_table(texts, back)  # "—" where there is no figure
+        self.shown = fj.texts_table(["" if m else f" {t}{unit}" for t, m in zip(texts, missing)], back)
+        self.value_shown = fj.texts_table(["" if m else f" {t}" for t, m in zip(texts, missing)], back)
         op = a["op"]
         # the excess over a maximum or the shortfall under a minimum, where both figures are known
-        gap = f_list(value - required) if op == "max" else f_list(required - value) if op == "min" else None
-        self.excess: Any = gap if op == "max" else repeat(None)
+        gap = (f_list(self._value - self._required) if op == "max"
+               else f_list(self._required - self._value) if op == "min" else None)
+        self._excess = np.array(gap, dtype=np.float64) if op == "max" else None
         if gap is None:
-            self.extra_zh: Any = repeat("，未达标")
-            self.extra_en: Any = repeat(": not met")
+            self.extra_zh: Part = _esc("，未达标")
+            self.extra_en: Part = _esc(": not met")
             return
         g_txt = _num_texts(np.asarray(gap, dtype=np.float64))
-        q_txt = _num_texts(required)
+        q_txt = _num_texts(self._required)
         over = op == "max"
         zh_words = ("，超过指标", "（要求不超过") if over else ("，低于要求", "（要求不低于")
         en_words = " over the limit of " if over else " below the requirement of "
-        self.extra_zh = [f"{zh_words[0]}{g}{unit}{zh_words[1]}{q}{unit}）" if x is not None else "，未达标"
-                         for x, g, q in zip(gap, g_txt, q_txt)]
-        self.extra_en = [f", {g}{en_words}{q}" if x is not None else ": not met" for x, g, q in zip(gap, g_txt, q_txt)]
+        self.extra_zh = fj.contents([f"{zh_words[0]}{g}{unit}{zh_words[1]}{q}{unit}）" if x is not None else "，未达标"
+                                     for x, g, q in zip(gap, g_txt, q_txt)])
+        self.extra_en = fj.contents([f", {g}{en_words}{q}" if x is not None else ": not met"
+                                     for x, g, q in zip(gap, g_txt, q_txt)])
+
+    def figures(self) -> list[Part]:
+        """The finding's ``value``, ``required``, ``ratio`` and ``excess`` members."""
+        excess: Part = fj.numbers(self._excess) if self._excess is not None else b"null"
+        return [b',"value":', fj.numbers(self._value), b',"required":', fj.numbers(self._required),
+                b',"ratio":', fj.numbers(self._ratio), b',"excess":', excess]  # fmt: skip
 
 
 class _StageWords(dict):
@@ -381,37 +407,73 @@ class _StageWords(dict):
         return word
 
 
-class _Found:
-    """Findings collected a kind at a time, then put in report order and split by county.
+# ------------------------------------------------------------------------------ layout
 
-    Each finding has a position (the row or school it is about) and a kind
-    number (its place among that entity's findings); the report order within a
-    county is by position, then kind.
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _esc(text: str) -> bytes:
+    """``text`` as the inside of a JSON string."""
+    return _json(text)[1:-1]
+
+
+def _num_table(values: np.ndarray) -> fj._Lookup:
+    """:func:`num` of each value as pieces of a JSON string, each distinct value written once."""
+    u, back = np.unique(np.asarray(values, dtype=np.float64).reshape(-1), return_inverse=True)
+    return fj.texts_table(_num_texts(u), back.reshape(-1))
+
+
+def _percent_table(ratio: np.ndarray) -> fj._Lookup:
+    """:func:`_percent_texts` as pieces of a JSON string."""
+    texts, back = _percents(ratio)
+    return fj.texts_table(texts, back)
+
+
+def _opening(**members: Any) -> bytes:
+    """``{`` and the members every finding of a kind shares, as JSON, without the closing brace."""
+    return _json(members)[:-1]
+
+
+class _Found:
+    """Findings laid out a kind at a time, then put in report order and joined per county.
+
+    Each kind of finding is the parts of its JSON objects (:mod:`.fastjson`),
+    laid out for all its findings at once. Each finding has a county, a
+    section (rows, schools, CVs, county items), a position in that section (the
+    row or school it is about) and a kind number (its place among that
+    entity's findings): a county's report order is by section, position, kind.
     """
 
-    def __init__(self) -> None:
-        self.items: list[dict] = []
-        self.pos: list[np.ndarray] = []
+    def __init__(self, n_county: int) -> None:
+        self.n_county = n_county
+        self.objects: list[bytes] = []
         self.keys: list[np.ndarray] = []
 
-    def add(self, found: list[dict], pos: np.ndarray, kind: int, n_kinds: int) -> None:
-        p = np.asarray(pos, dtype=np.int64)
-        self.items.extend(found)
-        self.pos.append(p)
-        self.keys.append(p * n_kinds + kind)
+    def add(self, parts: list[Part], n: int, *, county: np.ndarray, section: int, pos: np.ndarray, kind: int) -> None:
+        body = b"".join(fj.JsonObjects(parts, n).blocks(b"\n"))
+        self.objects += body.split(b"\n")
+        c = np.asarray(county, dtype=np.int64)
+        self.keys.append(np.stack([c, np.full(n, section), np.asarray(pos, dtype=np.int64), np.full(n, kind)]))
 
-    def by_county(self, county_at: np.ndarray, code_of: Callable[[int], str]) -> dict[str, list[dict]]:
-        """``county_at[p]`` is the county number of position ``p``, ``code_of(p)`` its county code."""
-        if not self.items:
-            return {}
-        pos = np.concatenate(self.pos)
-        county = np.asarray(county_at, dtype=np.int64)[pos]
-        order = np.lexsort((np.concatenate(self.keys), county))
-        ordered = list(map(self.items.__getitem__, order.tolist()))
-        c = county[order]
-        cuts = (np.flatnonzero(c[1:] != c[:-1]) + 1).tolist()
-        starts, ends = [0, *cuts], [*cuts, len(ordered)]
-        return {code_of(p): ordered[a:b] for p, a, b in zip(pos[order][starts].tolist(), starts, ends)}
+    def arrays(self) -> list[bytes]:
+        """Each county's findings as a JSON array, by county number."""
+        out = [b"[]"] * self.n_county
+        if not self.objects:
+            return out
+        keys = np.concatenate(self.keys, axis=1)
+        order = np.lexsort(keys[::-1])
+        county = keys[0][order]
+        ordered = list(map(self.objects.__getitem__, order.tolist()))
+        cuts = (np.flatnonzero(county[1:] != county[:-1]) + 1).tolist()
+        for c, a, b in zip(county[[0, *cuts]].tolist(), [0, *cuts], [*cuts, len(ordered)]):
+            out[c] = b"[" + b",".join(ordered[a:b]) + b"]"
+        return out
+
+
+def _loads(data: bytes) -> Any:
+    return _orjson.loads(data) if _orjson is not None else json.loads(data)
 
 
 def _num_texts(values: np.ndarray) -> list[str]:
@@ -452,19 +514,22 @@ def _num_texts(values: np.ndarray) -> list[str]:
 
 
 def _percent_texts(ratio: np.ndarray) -> list[str]:
-    """:func:`pct_floor` of each ratio as text, "None" where there is none (NaN), all at once.
+    """:func:`pct_floor` of each ratio as text, "None" where there is none (NaN), all at once."""
+    texts, back = _percents(ratio)
+    return [texts[i] for i in back.tolist()]
+
+
+def _percents(ratio: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The distinct :func:`pct_floor` texts of the ratios, and which one each ratio has.
 
     The same float operations as :func:`pct_floor` (times 100, plus the slack,
     rounded down), done by numpy for the whole column; each distinct percent
     is then written once."""
     r = np.asarray(ratio, dtype=np.float64).reshape(-1)
-    if not r.size:
-        return []
     with np.errstate(invalid="ignore", over="ignore"):
         floors = np.floor(r * 100 + 1e-7)
     u, back = np.unique(floors, return_inverse=True)
-    texts = np.array(["None" if f != f else str(int(f)) for f in u.tolist()], dtype=object)
-    return texts[back.reshape(-1)].tolist()
+    return ["None" if f != f else str(int(f)) for f in u.tolist()], back.reshape(-1)
 
 
 # ------------------------------------------------------------------------------ shared wording
