@@ -61,3 +61,61 @@ def test_an_unwritable_folder_only_costs_the_build(tmp_path, monkeypatch):
     blocker.write_text("x")
     monkeypatch.setenv("QBE_CACHE_DIR", str(blocker / "sub"))  # a folder cannot be made under a file
     assert parser_cache.build(GRAMMAR, "ruleset", **OPTIONS).parse(RULESET).data == "start"
+
+
+# ------------------------------------------------------------------------------ parsed rulesets
+
+
+def _counting(monkeypatch) -> list[str]:
+    """Count the parses that really run (not read back from the cache)."""
+    from qbe.language import parser
+
+    calls: list[str] = []
+    real = parser._parse_text
+    monkeypatch.setattr(parser, "_parse_text", lambda text, file: calls.append(file) or real(text, file))
+    return calls
+
+
+def test_a_parsed_ruleset_is_read_back_equal_and_an_edit_is_parsed_again(tmp_path, monkeypatch):
+    from qbe.language.parser import parse_text
+
+    monkeypatch.setenv("QBE_CACHE_DIR", str(tmp_path))
+    calls = _counting(monkeypatch)
+    first = parse_text(RULESET, "national-2017.qbe")
+    again = parse_text(RULESET, "national-2017.qbe")
+    assert calls == ["national-2017.qbe"]  # the second came from the cache
+    assert again == first and again is not first
+    # positions survive (diagnostics point at line and column)
+    assert [d.span for d in again.decls[:5]] == [d.span for d in first.decls[:5]]
+    edited = RULESET.replace("4.2", "4.3", 1)
+    assert parse_text(edited, "national-2017.qbe") != first
+    parse_text(RULESET, "elsewhere/national-2017.qbe")  # another name: spans name another file
+    assert calls == ["national-2017.qbe", "national-2017.qbe", "elsewhere/national-2017.qbe"]
+    assert len(list((tmp_path / "parsed").glob("*.pickle"))) == 3
+
+
+def test_a_text_that_does_not_parse_is_never_kept(tmp_path, monkeypatch):
+    from qbe.errors import RulesetError
+    from qbe.language.parser import parse_text
+
+    monkeypatch.setenv("QBE_CACHE_DIR", str(tmp_path))
+    for _ in range(2):
+        with pytest.raises(RulesetError):
+            parse_text(RULESET + "\nindicator {", "bad.qbe")
+    assert not list(tmp_path.rglob("*.pickle"))
+
+
+def test_a_damaged_parse_is_parsed_again_and_old_ones_are_pruned(tmp_path, monkeypatch):
+    from qbe.language.parser import parse_text
+
+    monkeypatch.setenv("QBE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(parser_cache, "MAX_PARSED", 2)
+    calls = _counting(monkeypatch)
+    parse_text(RULESET, "a.qbe")
+    (saved,) = (tmp_path / "parsed").glob("*.pickle")
+    saved.write_bytes(b"not a pickle")
+    assert parse_text(RULESET, "a.qbe").standard.id == "national-2017"
+    assert calls == ["a.qbe", "a.qbe"]
+    for name in ("b.qbe", "c.qbe"):
+        parse_text(RULESET, name)
+    assert len(list((tmp_path / "parsed").glob("*.pickle"))) == 2

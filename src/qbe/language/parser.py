@@ -687,7 +687,15 @@ def parse_tree(text: str, file: str = "<ruleset>", parser: Lark | None = None) -
 
 
 def parse_text(text: str, file: str = "<ruleset>") -> ast.Ruleset:
-    """Parse one ruleset text; raises :class:`RulesetError` on a syntax error or a broken limit."""
+    """Parse one ruleset text; raises :class:`RulesetError` on a syntax error or a broken limit.
+
+    A text parsed before under the same name is read back from the cache (:func:`parser_cache.parsed`).
+    """
+    check_size(len(text) if len(text) * 4 <= MAX_FILE_BYTES else len(text.encode("utf-8")), file)
+    return parser_cache.parsed(text, file, _parse_text)
+
+
+def _parse_text(text: str, file: str) -> ast.Ruleset:
     tree = parse_tree(text, file)
     try:
         items = _Builder(file).transform(tree)
