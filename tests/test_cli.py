@@ -241,6 +241,25 @@ def test_bad_config_is_a_usage_error(tmp_path, monkeypatch):
     assert res.exit_code == ExitCode.USAGE and "standrd" in res.output
 
 
+def test_a_run_without_a_config_file_does_not_load_pydantic(tmp_path):
+    """Importing pydantic and building its models took a tenth of a second of every run's start: a
+    run needs them only to validate a configuration file, or to print the report's schema."""
+    code = ("import sys\n"
+            "from qbe.cli import main\n"
+            f"sys.argv = ['qbe', 'run', '--example', '--standard', 'national-2017', '-f', 'json', '-o', {str(tmp_path)!r}]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'))\n")  # fmt: skip
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", timeout=300,
+                         cwd=tmp_path)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "[]"
+    # with one, pydantic validates it as before
+    (tmp_path / "qbe.toml").write_text('formats = "json"\n', encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "qbe", "run", "--example", "--standard", "national-2017"],
+                         capture_output=True, text=True, encoding="utf-8", timeout=300, cwd=tmp_path)  # fmt: skip
+    assert bad.returncode == 2 and "formats" in bad.stderr and "valid list" in bad.stderr
+
+
 @pytest.mark.parametrize("fmt", ["terminal", "markdown", "json"])
 def test_each_builtin_writer(tmp_path, fmt):
     res = invoke("demo", "-f", fmt, "-o", str(tmp_path))

@@ -5,7 +5,18 @@
 words every shortfall the way a self-evaluation report does.
 """
 
+from typing import Any
+
 from .assemble import Evaluation, assemble
-from .schema import SCHEMA_VERSION, Report
+from .schema_version import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "Evaluation", "Report", "assemble"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Report`` (the schema's pydantic model) is imported when first asked for, not with the package."""
+    if name == "Report":
+        from .schema import Report
+
+        return Report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

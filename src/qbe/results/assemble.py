@@ -21,7 +21,7 @@ from ..data.table import DataIssue
 from ..language import ast
 from ..semantics.checker import iter_names
 from ..status import Status
-from .schema import SCHEMA_VERSION
+from .schema_version import SCHEMA_VERSION
 
 STATUS_KEY = {int(s): s.key for s in Status}
 STAGE_KEYS = [s.code for s in STAGES]

@@ -1,7 +1,7 @@
 """The JSON report, defined once as pydantic models.
 
 This is a published contract: other tools read these keys. It is versioned
-(:data:`SCHEMA_VERSION`); a change that adds keys bumps the minor version, a
+(:data:`SCHEMA_VERSION`, kept in :mod:`.schema_version`); a change that adds keys bumps the minor version, a
 change that renames or removes keys bumps the major version. ``qbe schema``
 prints the JSON Schema generated from these models.
 """
@@ -12,10 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2"
-#: 1.0 first release; 1.1 adds standard.year, exemptions, "reason" on exempt or tolerated results,
-#: "grade" on graded items and county "grades" for graded verdicts; 1.2 adds "remedy" on unmet
-#: indicators and on CVs over their limit
+from .schema_version import SCHEMA_VERSION
 
 StatusKey = Literal["met", "not_met", "tolerated", "exempt", "not_applicable", "not_assessed"]
 
