@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -122,7 +123,18 @@ def run_rows(model, rows: list[dict], counties: list[dict] | None = None, allow_
     if not allow_errors:
         assert not errors, [i.render("en") for i in errors]
     ev = evaluate(model, t, c, issues)
-    return ev, ev.to_dict()
+    report = ev.to_dict()
+    assert_counties_laid_out_alike(ev, report)
+    return ev, report
+
+
+def assert_counties_laid_out_alike(ev, report: dict) -> None:
+    """A large JSON report lays the counties out from the columns (qbe.results.county_json): every
+    evaluation the tests make checks that this gives the report dict's counties, byte for byte."""
+    from qbe.results.county_json import counties_json
+
+    want = [json.dumps(c, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode() for c in report["counties"]]
+    assert counties_json(ev) == want
 
 
 def row(**over) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import assert_counties_laid_out_alike
 from qbe.data.table import RawSheet
 from qbe.data.validate import validate_sheet
 from qbe.language.parser import parse_text
@@ -41,7 +42,10 @@ def run(rows):
     raw = RawSheet("s.csv", headers, [[str(r[h]) for h in headers] for r in rows], list(range(2, len(rows) + 2)))
     t, issues = validate_sheet(raw, model.row_schema(), key=("school_code", "stage"))
     assert not [i for i in issues if i.severity == "error"], [i.render("en") for i in issues]
-    return evaluate(model, t, None, issues).to_dict()
+    ev = evaluate(model, t, None, issues)
+    report = ev.to_dict()
+    assert_counties_laid_out_alike(ev, report)
+    return report
 
 
 def r(code, stage, students, rooms, urban="是", stype=None):

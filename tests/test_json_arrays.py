@@ -151,7 +151,7 @@ def test_a_run_that_fails_before_writing_stops_the_child_and_removes_its_spools(
     real = json_arrays.start
     monkeypatch.setattr(json_arrays, "start", lambda *a: jobs.append(real(*a)) or jobs[-1])
 
-    def fail(self, include_rows=True, findings=True):
+    def fail(self, include_rows=True, counties=True):
         raise RuntimeError("assembling the report failed")
 
     monkeypatch.setattr(Evaluation, "to_dict", fail)

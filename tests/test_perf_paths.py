@@ -199,10 +199,10 @@ def test_the_standard_library_fallback_gives_the_same_bytes(national, monkeypatc
     assert json_numbers([5e-05, None, 1.5]).tolist() == [b"5e-05", b"null", b"1.5"]
 
 
-def test_findings_stay_out_of_a_large_dict_only_when_no_writer_reads_them(tmp_path):
-    """Above 2,000 rows a JSON-only run leaves the counties' findings out of the report dict (the JSON
-    writer lays them out from the evaluation); with a writer that reads them they are there. The JSON
-    report is the same bytes either way."""
+def test_counties_stay_out_of_a_large_dict_only_when_no_writer_reads_them(tmp_path):
+    """Above 2,000 rows a JSON-only run leaves the counties out of the report dict (the JSON writer
+    lays them out from the evaluation); with a writer that reads them they are there, with their
+    findings. The JSON report is the same bytes either way."""
     import csv
 
     from conftest import GOOD_COUNTY
@@ -210,8 +210,8 @@ def test_findings_stay_out_of_a_large_dict_only_when_no_writer_reads_them(tmp_pa
     from qbe.plugins import registry
 
     reg = registry()
-    assert not pipeline._need_findings(["json"], reg)
-    assert pipeline._need_findings(["json", "markdown"], reg)
+    assert not pipeline._need_counties(["json"], reg)
+    assert pipeline._need_counties(["json", "markdown"], reg)
     rows = [row(school_code=f"S{i:04d}", county_code=f"99000{i % 3 + 1}", school_name=f"第{i}小学",
                 teaching_area_m2=4300 if i % 7 == 0 else 5000, max_class_size=46 if i % 11 == 0 else 40)
             for i in range(2100)]  # fmt: skip
@@ -221,18 +221,26 @@ def test_findings_stay_out_of_a_large_dict_only_when_no_writer_reads_them(tmp_pa
             w = csv.DictWriter(f, fieldnames=list(table[0]))
             w.writeheader()
             w.writerows(table)
+    from qbe.results.assemble import Evaluation
+
     made = {}
+    real = Evaluation._counties
     for formats in (["json"], ["json", "markdown"]):
         out = tmp_path / "+".join(formats)
-        result = pipeline.run("national-2017", str(tmp_path / "schools.csv"), str(tmp_path / "counties.csv"),
-                              formats=formats, output=out, echo=lambda *a, **k: None)  # fmt: skip
-        made[len(formats)] = (result.report, (out / "national-2017.json").read_bytes())
-    (alone, alone_json), (both, both_json) = made[1], made[2]
-    assert all("findings" not in c for c in alone["counties"])
-    assert all(c["findings"] for c in both["counties"])  # every county has tolerated and oversized classes
+        calls: list[int] = []
+        Evaluation._counties = lambda self, calls=calls: calls.append(1) or real(self)
+        try:
+            result = pipeline.run("national-2017", str(tmp_path / "schools.csv"), str(tmp_path / "counties.csv"),
+                                  formats=formats, output=out, echo=lambda *a, **k: None)  # fmt: skip
+            made[len(formats)] = (len(calls), result.report, (out / "national-2017.json").read_bytes())
+        finally:
+            Evaluation._counties = real
+    (made_alone, alone, alone_json), (made_both, both, both_json) = made[1], made[2]
+    assert (made_alone, made_both) == (0, 1)  # no county dicts for the JSON writer alone
     assert alone_json == both_json
-    written = json.loads(alone_json)
-    assert [c["findings"] for c in written["counties"]] == [c["findings"] for c in both["counties"]]
+    # the run's report is whole either way: what the writers did without is made when it is read
+    assert alone["counties"] == both["counties"] == json.loads(alone_json)["counties"]
+    assert all(c["findings"] for c in alone["counties"])  # every county has tolerated and oversized classes
 
 
 # ------------------------------------------------------------------------------ CSV engines

@@ -199,6 +199,15 @@ def test_an_exempt_balance_says_so_in_every_indicator_and_its_part(tmp_path):
             assert b["cv"] is not None and "remedy" not in b
     # the guarantee part still fails (two oversized schools), so the county is still not met
     assert c["verdict"] == "not_met"
+    # laid out from the columns (a large report), the exempt CVs read the same
+    from conftest import assert_counties_laid_out_alike
+    from qbe import pipeline
+
+    example = Path(__file__).resolve().parents[1] / "rulesets" / "examples" / "national-2017"
+    result = pipeline.run("national-2017", str(example / "schools.csv"), str(example / "counties.csv"), formats=[],
+                          year=2024, exemptions=tmp_path / "approved.toml")  # fmt: skip
+    assert result.report["counties"][0]["balance"] == c["balance"]
+    assert_counties_laid_out_alike(result.evaluation, result.report)
 
 
 @pytest.mark.parametrize(

@@ -222,14 +222,34 @@ def stage_issues(model: Model, rows: Table) -> list[DataIssue]:
 # ---------------------------------------------------------------------------- run
 
 
-@dataclass
 class RunResult:
-    evaluation: Evaluation
-    report: dict
-    written: dict[str, Path]
-    failed_writers: dict[str, str]
-    timings: Timings
-    data_errors: int
+    """What a run made: the evaluation, the report dict, the files written, the timings.
+
+    ``report`` is always the whole report dict (without per-row objects above
+    2,000 rows). Writers that lay a large report's counties out themselves
+    (``counties_from_evaluation``) are given it without them; they are made
+    here when ``report`` is first read, so a caller never sees the difference.
+    """
+
+    def __init__(self, evaluation: Evaluation, report: dict, written: dict[str, Path], failed_writers: dict[str, str],
+                 timings: Timings, data_errors: int) -> None:  # fmt: skip
+        self.evaluation = evaluation
+        self._report = report
+        self.written = written
+        self.failed_writers = failed_writers
+        self.timings = timings
+        self.data_errors = data_errors
+
+    @property
+    def report(self) -> dict:
+        r = self._report
+        if r is not None and not r["counties"] and self.evaluation.frame.n_county:
+            r["counties"] = self.evaluation.county_dicts()
+        return r
+
+    @report.setter
+    def report(self, value: dict) -> None:
+        self._report = value
 
 
 def evaluate(model: Model, rows: Table, counties: Table | None, issues: list[DataIssue], plan=None, frame=None) -> Evaluation:
@@ -293,7 +313,7 @@ def run(
         try:
             prepare_writers(ev, formats, output, reg)
             report = ev.to_dict(include_rows=rows.n <= ROWS_IN_REPORT_DICT,
-                                findings=rows.n <= ROWS_IN_REPORT_DICT or _need_findings(formats, reg))
+                                counties=rows.n <= ROWS_IN_REPORT_DICT or _need_counties(formats, reg))
             written, failed = write_reports(ev, report, formats, output, lang, reg, echo)
         finally:
             discard_prepared(ev, formats, reg)
@@ -301,10 +321,10 @@ def run(
     return RunResult(ev, report, written, failed, t, n_err)
 
 
-def _need_findings(formats: Iterable[str], reg: Registry) -> bool:
-    """Whether a writer of this run reads the counties' ``findings`` from a large report's dict: each
-    one does unless it says otherwise (``findings_from_evaluation = True``, the JSON writer)."""
-    return any(not getattr(reg.writers[f][1], "findings_from_evaluation", False) for f in formats)
+def _need_counties(formats: Iterable[str], reg: Registry) -> bool:
+    """Whether a writer of this run reads ``counties`` from a large report's dict: each one does
+    unless it says otherwise (``counties_from_evaluation = True``, the JSON writer)."""
+    return any(not getattr(reg.writers[f][1], "counties_from_evaluation", False) for f in formats)
 
 
 def prepare_writers(ev: Evaluation, formats: Iterable[str], output: str | Path | None, reg: Registry) -> None:

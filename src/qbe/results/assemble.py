@@ -231,13 +231,13 @@ class Evaluation:
         return vs[-1] if vs else None
 
     # ------------------------------------------------------------------ report
-    def to_dict(self, include_rows: bool = True, findings: bool = True) -> dict:
+    def to_dict(self, include_rows: bool = True, counties: bool = True) -> dict:
         """The JSON report as a dict (see :mod:`.schema`).
 
         ``include_rows=False`` leaves ``schools`` and ``school_checks`` empty,
-        ``findings=False`` leaves each county without its ``findings``: the JSON
-        writer lays those out from the columns (:mod:`.fastjson`,
-        :func:`.findings.findings_json`), and they are most of a national report.
+        ``counties=False`` leaves ``counties`` empty: the JSON writer lays those
+        out from the columns (:mod:`.fastjson`, :mod:`.county_json`), and they
+        are nearly all of a national report.
 
         Built with the cyclic garbage collector paused: at national scale the report is
         millions of small dicts and strings that form no cycles, and the collector's
@@ -245,7 +245,7 @@ class Evaluation:
         twice as long per row as one).
         """
         with gc_paused():
-            return self._report(include_rows, findings)
+            return self._report(include_rows, counties)
 
     def report_head(self) -> dict:
         """The report's members before its ``schools`` array: the schema, the standard and the summary.
@@ -298,9 +298,7 @@ class Evaluation:
             counts[k] = counts.get(k, 0) + 1
         return counts
 
-    def _report(self, include_rows: bool, findings: bool = True) -> dict:
-        from .findings import findings_lists
-
+    def _report(self, include_rows: bool, with_counties: bool = True) -> dict:
         errors, warnings, issues_by_row = self.issue_index()
         self.issues_by_row = issues_by_row
         # Without the rows, the per-school objects are left out too: findings are worded from the
@@ -309,10 +307,7 @@ class Evaluation:
         school_checks = self._schools() if include_rows else []
         # the notable rows' objects are made when a writer asks for them (notable_by_county)
         self._rows_by_county: dict[str, list[dict]] | None = None
-        counties = self._counties()
-        if findings:
-            for c, found in zip(counties, findings_lists(self)):
-                c["findings"] = found
+        counties = self.county_dicts() if with_counties else []
         return {
             **self.report_head(),
             "schools": schools,
@@ -689,19 +684,35 @@ class Evaluation:
             )
         return out
 
-    def _counties(self) -> list[dict]:
-        m, fr = self.model, self.frame
+    def county_dicts(self) -> list[dict]:
+        """The report's ``counties``: each county's results, with its findings."""
+        from .findings import findings_lists
+
+        with gc_paused():
+            counties = self._counties()
+            for c, found in zip(counties, findings_lists(self)):
+                c["findings"] = found
+        return counties
+
+    def resource_counts(self) -> list[dict[str, int]]:
+        """Each county's rows by the resource rule's status (the statuses it has, in status order)."""
+        fr = self.frame
         nc = fr.n_county
         rule = self.resource_rule()
-        # rows per county by rule status
-        res_counts: list[dict[str, int]] = [dict() for _ in range(nc)]
+        out: list[dict[str, int]] = [dict() for _ in range(nc)]
         if rule and fr.n:
             st = self.status(rule)
             for s in Status:
                 cnt = np.bincount(fr.row_county, weights=(st == int(s)).astype(float), minlength=nc)
                 counts = cnt.tolist()
                 for c in np.flatnonzero(cnt).tolist():
-                    res_counts[c][s.key] = int(counts[c])
+                    out[c][s.key] = int(counts[c])
+        return out
+
+    def _counties(self) -> list[dict]:
+        m, fr = self.model, self.frame
+        nc = fr.n_county
+        res_counts = self.resource_counts()
         rows_per = np.bincount(fr.row_county, minlength=nc) if fr.n else np.zeros(nc, dtype=int)
         # balance, stage → indicator → result, per county
         balance: list[dict] = [dict() for _ in range(nc)]

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..status import Status
 from . import arrow_layout
-from .assemble import STAGE_KEYS, STATUS_KEY, TYPE_KEYS, Evaluation, clean_array
+from .assemble import STAGE_KEYS, STATUS_KEY, TYPE_KEYS, Evaluation, f_list
 
 try:  # orjson writes a whole float column in C; the standard library is the fallback
     import orjson as _orjson
@@ -503,6 +503,12 @@ class JsonObjects(Sequence[str]):
         if held is not None:
             yield held[: len(held) - len(sep)]
 
+    def each(self) -> list[bytes]:
+        """Every object as its own ``bytes`` (for objects that are put in another order, or inside others)."""
+        if not self._n:
+            return []
+        return b"".join(self.blocks(b"\n")).split(b"\n")
+
     def as_array(self) -> Iterator[bytes]:
         """``[…]``: the objects joined by commas inside brackets, as UTF-8 blocks (no Python string per row)."""
         yield b"["
@@ -609,7 +615,9 @@ def rows_json(ev: Evaluation, issues_by_row: dict[int, list[dict]] | None = None
 # ------------------------------------------------------------------------------ schools
 
 
-def _check_parts(a: dict, n: int) -> list[Part]:
+def _check_parts(a: dict, n: int, end: bytes = b"}") -> list[Part]:
+    """A check's result on each of ``n`` entities after its ``"value":`` (see ``Evaluation._checks_at``),
+    then ``end``."""
     st = a["codes"]
     out: list[Part] = [numbers(a["value"]), b',"required":', numbers(a["required"]),
                        b',"ratio":', numbers(a["ratio"]), b',"status":', statuses(st)]  # fmt: skip
@@ -622,10 +630,11 @@ def _check_parts(a: dict, n: int) -> list[Part]:
         v = np.asarray(a["value"], dtype=np.float64)
         q = np.asarray(a["required"], dtype=np.float64)
         show = (st == int(Status.NOT_MET)) & ~np.isnan(v) & ~np.isnan(q)
-        if show.any():
-            diff = clean_array(v - q if key == "excess" else q - v, n)
+        if show.any():  # rounded as the dicts round it (_f): f_list, not clean_array, which differs at ties
+            diff = np.array(f_list(v - q if key == "excess" else q - v), dtype=np.float64)
             out.append(where(show, joined(f',"{key}":'.encode(), numbers(diff))))
-    out.append(b"}")
+    if end:
+        out.append(end)
     return out
 
 

@@ -3,10 +3,10 @@
 Small reports are indented for reading. Large ones (more than 2,000 rows)
 are compact, and their ``schools`` array is built column-wise by
 :mod:`qbe.results.fastjson`, because at national scale per-row dicts and
-indentation alone would cost tens of seconds. So are the counties' findings
-(60 MB at national scale, :func:`counties_json`). The rest of a large report
-(the counties' other members, the standard) is encoded by orjson when it is
-installed, with the same bytes ``json.dumps`` writes (see :func:`compact_json`).
+indentation alone would cost tens of seconds. So is the ``counties`` array
+(90 MB at national scale, :mod:`qbe.results.county_json`). The rest of a large
+report (the standard, the errors) is encoded by orjson when it is installed,
+with the same bytes ``json.dumps`` writes (see :func:`compact_json`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import numpy as np
 
 from ...plugins import AppendTo
 from ...results import json_arrays
+from ...results.county_json import counties_json
 from ...results.fastjson import rows_json, school_checks_json
-from ...results.findings import findings_json
 
 try:  # orjson encodes the report shell (counties, findings) several times faster than the standard library
     import orjson as _orjson
@@ -140,16 +140,6 @@ def _elements(items: list | tuple, out: list[Piece]) -> None:
 
 
 def _chunk(items: list | tuple, out: list[Piece]) -> None:
-    parts, data = _each(items)
-    out.append(data if data is not None else b",".join(parts))
-
-
-def _each(items: list | tuple) -> tuple[list[bytes], bytes | None]:
-    """Each item as compact JSON (see :func:`compact_json`), and all of them joined by commas when no
-    item had to be written again (None otherwise): the join is made anyway to look for numbers in
-    another form, and is what :func:`_chunk` writes."""
-    if _orjson is None:
-        return [_stdlib(v) for v in items], None
     parts = []
     for v in items:
         try:
@@ -159,34 +149,25 @@ def _each(items: list | tuple) -> tuple[list[bytes], bytes | None]:
     data = b",".join(parts)
     odd = _other_forms(data)
     if not odd.size:
-        return parts, data
+        out.append(data)
+        return
     lengths = np.array([len(p) for p in parts], dtype=np.int64)
     starts = np.cumsum(lengths + 1) - lengths - 1  # after the commas before each item
+    view, at = memoryview(data), 0
     for i in np.unique(np.searchsorted(starts, odd, side="right") - 1).tolist():
-        parts[i] = compact_json(items[i])
-    return parts, None
+        out.append(view[at : int(starts[i])])
+        json_pieces(items[i], out)
+        at = int(starts[i] + lengths[i])
+    out.append(view[at:])
 
 
-def counties_json(evaluation, counties: list[dict]) -> list[Piece]:
-    """The report's ``counties`` array, each county's ``findings`` laid out from the evaluation.
-
-    The findings are worded once, as JSON (:func:`qbe.results.findings.findings_json`);
-    the report dict's findings, where it has them, are those same bytes read
-    back, so writing the bytes gives what encoding the dicts would, at a
-    fraction of the cost. The rest of each county is encoded from its dict.
-    """
-    found = findings_json(evaluation)
-    at = {str(code): i for i, code in enumerate(np.asarray(evaluation.frame.county_codes).tolist())}
+def _counties(evaluation) -> list[Piece]:
+    """The ``counties`` array of a large report, laid out from the evaluation (:mod:`qbe.results.county_json`):
+    the same bytes as the report dict's counties encoded, without making them."""
+    objects = counties_json(evaluation)
     out: list[Piece] = [b"["]
-    for lo in range(0, len(counties), CHUNK_ITEMS):
-        chunk = counties[lo : lo + CHUNK_ITEMS]
-        parts, _ = _each([{k: v for k, v in c.items() if k != "findings"} for c in chunk])
-        pieces = []
-        for c, p in zip(chunk, parts):
-            i = at.get(str(c.get("county_code")))
-            f = found[i] if i is not None else compact_json(c.get("findings", []))
-            pieces.append(p[:-1] + (b',"findings":' if len(p) > 2 else b'"findings":') + f + b"}")
-        out.append((b"," if lo else b"") + b",".join(pieces))
+    for at in range(0, len(objects), CHUNK_ITEMS):
+        out.append((b"," if at else b"") + b",".join(objects[at : at + CHUNK_ITEMS]))
     out.append(b"]")
     return out
 
@@ -194,8 +175,8 @@ def counties_json(evaluation, counties: list[dict]) -> list[Piece]:
 class JsonWriter:
     format = "json"
     extension = ".json"
-    #: a report of more than 2,000 rows has its findings laid out from the evaluation (:func:`counties_json`)
-    findings_from_evaluation = True
+    #: a report of more than 2,000 rows has its counties laid out from the evaluation (:func:`_counties`)
+    counties_from_evaluation = True
     description = "JSON 结果（带版本的模式，见 qbe schema）/ JSON results (versioned schema, see qbe schema)"
 
     def prepare(self, evaluation, folder: Path, stem: str) -> None:
@@ -214,7 +195,7 @@ class JsonWriter:
 
     def render(self, evaluation, report: dict, lang: str = "zh") -> str | Iterator[bytes | AppendTo]:
         n = report["summary"]["rows"]
-        if n <= BIG and len(report["schools"]) == n and all("findings" in c for c in report["counties"]):
+        if n <= BIG and len(report["schools"]) == n and len(report["counties"]) == evaluation.frame.n_county:
             json_arrays.discard(evaluation)
             return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
         return self._stream(evaluation, report)
@@ -235,7 +216,7 @@ class JsonWriter:
                 "schools": lambda: rows_json(evaluation, getattr(evaluation, "issues_by_row", {})),
                 "school_checks": lambda: school_checks_json(evaluation),
             }
-            shell = _shell(report.items(), arrays, {"counties": counties_json(evaluation, report["counties"])})
+            shell = _shell(report.items(), arrays, {"counties": _counties(evaluation)})
             shell.append(b"}\n")
             if job is not None:  # the child lays out the arrays meanwhile: take what it has not reached
                 done = None
