@@ -37,20 +37,48 @@ MIN_ROWS = 256
 
 
 def arrow() -> Any:
-    """pyarrow's modules (``pa``, ``pc``), or None when it is not installed."""
+    """pyarrow and the four compute functions used here (``pa``, ``pc``), or None when it is not installed."""
     global _MODULES
     if _MODULES is None:
         try:
             import pyarrow as pa
-            import pyarrow.compute as pc
         except ImportError:  # pragma: no cover - depends on the environment
             _MODULES = False
         else:
-            _MODULES = (pa, pc)
+            _MODULES = (pa, _Kernels())
     return _MODULES or None
 
 
 _MODULES: Any = None
+
+
+class _Kernels:
+    """``take``, ``binary_slice``, ``binary_join_element_wise`` and ``cast``, called as
+    ``pyarrow.compute`` calls them but without importing it: that module wraps every one of
+    Arrow's several hundred functions in Python on import, ~0.07 s of every run's start. The
+    functions live in ``pyarrow._compute``, which it re-exports (see :func:`qbe.data.arrow_csv._kernel`)."""
+
+    def __init__(self) -> None:
+        try:
+            import pyarrow._compute as c
+        except ImportError:  # pragma: no cover - a pyarrow that moved it
+            import pyarrow.compute as c
+        self._c = c
+
+    def take(self, data: Any, indices: Any, memory_pool: Any = None) -> Any:
+        return self._c.call_function("take", [data, indices], self._c.TakeOptions(boundscheck=True), memory_pool)
+
+    def binary_slice(self, data: Any, start: int, stop: int, memory_pool: Any = None) -> Any:
+        return self._c.call_function("binary_slice", [data], self._c.SliceOptions(start, stop), memory_pool)
+
+    def binary_join_element_wise(self, *items: Any, memory_pool: Any = None) -> Any:
+        *strings, sep = items
+        if isinstance(sep, bytes):
+            sep = arrow()[0].scalar(sep, type=arrow()[0].binary())
+        return self._c.call_function("binary_join_element_wise", [*strings, sep], self._c.JoinOptions(), memory_pool)
+
+    def cast(self, data: Any, target: Any, memory_pool: Any = None) -> Any:
+        return self._c.call_function("cast", [data], self._c.CastOptions.safe(target), memory_pool)
 
 
 def _pool() -> Any:
@@ -173,7 +201,7 @@ def _fragments(part: Any, rows: Any) -> pa.Array:
     arr, comma = (part, False) if isinstance(part, bytes) else fragments(part, rows)
     if isinstance(arr, bytes):
         n = rows.stop - rows.start if isinstance(rows, slice) else len(rows)
-        return pa.array([arr], type=pa.binary()).take(pa.array(np.zeros(n, dtype=np.int32)))
+        return pc.take(pa.array([arr], type=pa.binary()), pa.array(np.zeros(n, dtype=np.int32)))
     return pc.binary_slice(arr, 0, -1, memory_pool=_pool()) if comma else arr
 
 
