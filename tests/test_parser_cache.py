@@ -119,3 +119,20 @@ def test_a_damaged_parse_is_parsed_again_and_old_ones_are_pruned(tmp_path, monke
     for name in ("b.qbe", "c.qbe"):
         parse_text(RULESET, name)
     assert len(list((tmp_path / "parsed").glob("*.pickle"))) == 2
+
+
+def test_a_parse_read_back_does_not_load_the_parser(tmp_path):
+    """Reading a kept parse back must not import Lark and the parser (~0.05 s of a run's start)."""
+    import os
+    import subprocess
+    import sys
+
+    ruleset = Path(__file__).parent.parent / "rulesets" / "national-2017.qbe"
+    code = ("import sys\n"
+            "from qbe.language.reading import parse_file\n"
+            f"rs = parse_file({str(ruleset)!r})\n"
+            "print(rs.standard.id, 'lark' in sys.modules, 'qbe.language.parser' in sys.modules)\n")  # fmt: skip
+    env = {**os.environ, "QBE_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+            for _ in range(2)]  # fmt: skip
+    assert [r.stdout.split() for r in runs] == [["national-2017", "True", "True"], ["national-2017", "False", "False"]]

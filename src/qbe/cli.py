@@ -268,7 +268,7 @@ def standards() -> None:
     Example:
       qbe standards
     """
-    from .language.parser import parse_file
+    from .language.reading import parse_file
     from .plugins import registry
     from .standards import installed
 

@@ -42,7 +42,7 @@ class StandardInfo:
 def _id_of(path: Path) -> str | None:
     """The id a ruleset file declares, or None (unreadable, or too large to be a ruleset at all:
     such a file would be refused when parsed, so it is not read just to be listed)."""
-    from .language.parser import MAX_FILE_BYTES
+    from .language.reading import MAX_FILE_BYTES
 
     try:
         if path.stat().st_size > MAX_FILE_BYTES:

@@ -31,10 +31,10 @@ import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import lark
-from lark import Lark
+if TYPE_CHECKING:
+    from lark import Lark
 
 
 def cache_dir() -> Path | None:
@@ -54,6 +54,9 @@ def cache_dir() -> Path | None:
 
 def build(grammar: str, name: str, **options: object) -> Lark:
     """``Lark(grammar, parser="lalr", **options)``, loaded from the cache when it was built before."""
+    import lark
+    from lark import Lark
+
     options = {"parser": "lalr", **options}
     folder = cache_dir()
     if folder is None:
@@ -88,13 +91,20 @@ T = TypeVar("T")
 
 @functools.cache
 def _parser_code() -> bytes:
-    """What a parse depends on besides the text: the grammar, the parser, the AST classes, Lark, Python."""
+    """What a parse depends on besides the text: the grammar, the parser, the AST classes, Lark, Python.
+
+    Lark's version is read from its package's opening file (which states it), not by importing it:
+    reading a parse back should not cost the parser's import.
+    """
+    import importlib.util
+
     here = Path(__file__).parent
-    h = hashlib.sha256(repr((lark.__version__, sys.version_info[:2])).encode())
-    for name in ("grammar.lark", "parser.py", "ast.py"):
+    spec = importlib.util.find_spec("lark")
+    h = hashlib.sha256(repr(sys.version_info[:2]).encode())
+    for path in [here / "grammar.lark", here / "parser.py", here / "ast.py", Path(spec.origin or "") if spec else None]:
         try:
-            h.update((here / name).read_bytes())
-        except OSError:  # a packaging without sources: never reuse a parse then
+            h.update(path.read_bytes())  # type: ignore[union-attr]
+        except (OSError, AttributeError):  # a packaging without sources: never reuse a parse then
             h.update(os.urandom(16))
     return h.digest()
 

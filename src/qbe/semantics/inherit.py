@@ -19,7 +19,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, DiagnosticBag, Span
 from ..errors import RulesetError
 from ..language import ast
-from ..language.parser import MAX_EXTENDS, MAX_FILE_BYTES, parse_file
+from ..language.reading import MAX_EXTENDS, MAX_FILE_BYTES, parse_file
 
 #: clause key → the Decl attributes it sets
 CLAUSE_ATTRS = {
