@@ -79,14 +79,18 @@ def _compact(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def build_frame(rows: Table, counties: Table | None) -> Frame:
     n = rows.n
-    county = np.asarray(rows.columns["county_code"]).astype(str)
     stage = rows.columns["stage"].astype(np.int16)
-    table_codes = counties.columns["county_code"].astype(str) if counties is not None else np.array([], dtype=str)
-    county_codes = np.unique(np.concatenate([county, table_codes])) if n or len(table_codes) else np.array([], dtype=str)
-    row_county = np.searchsorted(county_codes, county).astype(np.int64)
+    # counties: the sorted distinct codes of both tables, by two dict passes rather than a sort of
+    # every row's code as fixed-width text (~0.1 s at national scale)
+    county = [str(v) for v in np.asarray(rows.columns["county_code"]).tolist()]
+    table_codes = [str(v) for v in counties.columns["county_code"].tolist()] if counties is not None else []
+    distinct = sorted(set(county).union(table_codes))
+    county_codes = np.array(distinct, dtype=str)
+    rank = {code: i for i, code in enumerate(distinct)}
+    row_county = np.fromiter(map(rank.__getitem__, county), np.int64, n)
     county_row = np.full(len(county_codes), -1, dtype=np.int64)
     if counties is not None and len(table_codes):
-        pos = np.searchsorted(county_codes, table_codes)
+        pos = np.fromiter(map(rank.__getitem__, table_codes), np.int64, len(table_codes))
         # the first row of a duplicated county wins; duplicates are reported by validation
         order = np.arange(len(table_codes))[::-1]
         county_row[pos[order]] = order
