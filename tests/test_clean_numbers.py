@@ -76,3 +76,23 @@ def test_the_decimal_exponent_at_the_edges_of_a_decade():
     below = np.nextafter(tens, 0)
     assert _decimal_exponent(below).tolist() == [-6, -2, -1, 0, 10, 21, 299]
     assert _decimal_exponent(np.array([2.2250738585072014e-308, 1.7976931348623157e308])).tolist() == [-308, 308]
+
+
+def test_a_checks_excess_in_the_column_layout_is_rounded_as_the_dicts_round_it():
+    """``clean_array`` and ``_f`` part at ties in the 13th digit; the JSON's excess or shortfall of a
+    check must be the dicts' (``_f``), so the column layout rounds it with ``round_exact``."""
+    import json
+
+    from qbe.results.assemble import _f, round_exact
+    from qbe.results.fastjson import _check_parts, lay_out
+
+    value = np.array([3.354509208245, 5.0])  # 3.35450920824|5: at a tie in the 13th digit
+    required = np.array([0.0, 4.0])
+    gap = value - required
+    assert clean_array(gap, 2)[0] != _f(gap[0])  # the two roundings differ here
+    assert round_exact(gap).tolist() == [_f(g) for g in gap.tolist()]
+    a = {"value": value, "required": required, "ratio": np.array([np.nan, 1.25]), "codes": np.array([2, 2]),
+         "op": "max", "reason": None, "grade": None}  # fmt: skip
+    text = b"".join(bytes(b) for b in lay_out(_check_parts(a, 2), 0, 2)).decode()
+    excess = [json.loads('{"value":' + line)["excess"] for line in text.splitlines()]
+    assert excess == [_f(g) for g in gap.tolist()]

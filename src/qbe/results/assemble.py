@@ -40,8 +40,17 @@ def _f(x: Any) -> float | None:
 
 
 def f_list(x: Any) -> list[float | None]:
-    """:func:`_f` of every element, exactly, as a list: one :func:`clean_array` for the column,
-    and ``_f`` itself only where the two could differ.
+    """:func:`_f` of every element, exactly, as a list (None for NaN): :func:`round_exact` as a list."""
+    r = round_exact(x)
+    out = r.tolist()
+    for i in np.flatnonzero(np.isnan(r)).tolist():
+        out[i] = None
+    return out
+
+
+def round_exact(x: Any) -> np.ndarray:
+    """:func:`_f` of every element, exactly, as a float array (NaN where ``_f`` gives None): one
+    :func:`clean_array` for the column, and ``_f`` itself only where the two could differ.
 
     ``clean_array`` scales by a power of ten and rounds the product; ``_f``
     rounds the exact binary value to 12 digits. They differ only when the
@@ -54,13 +63,9 @@ def f_list(x: Any) -> list[float | None]:
     with np.errstate(invalid="ignore"):
         scaled = np.abs(scaled)
         near_tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-3
-    redo = np.flatnonzero(np.isfinite(a) & (a != 0) & (~ok | near_tie))
-    out = r.tolist()
-    for i in redo.tolist():
-        out[i] = _f(a[i])
-    for i in np.flatnonzero(np.isnan(r)).tolist():
-        out[i] = None
-    return out
+    for i in np.flatnonzero(np.isfinite(a) & (a != 0) & (~ok | near_tie)).tolist():
+        r[i] = _f(a[i])
+    return r
 
 
 def clean_array(x: np.ndarray | None, n: int) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..status import Status
 from . import arrow_layout
-from .assemble import STAGE_KEYS, STATUS_KEY, TYPE_KEYS, Evaluation, f_list
+from .assemble import STAGE_KEYS, STATUS_KEY, TYPE_KEYS, Evaluation, round_exact
 
 try:  # orjson writes a whole float column in C; the standard library is the fallback
     import orjson as _orjson
@@ -630,8 +630,8 @@ def _check_parts(a: dict, n: int, end: bytes = b"}") -> list[Part]:
         v = np.asarray(a["value"], dtype=np.float64)
         q = np.asarray(a["required"], dtype=np.float64)
         show = (st == int(Status.NOT_MET)) & ~np.isnan(v) & ~np.isnan(q)
-        if show.any():  # rounded as the dicts round it (_f): f_list, not clean_array, which differs at ties
-            diff = np.array(f_list(v - q if key == "excess" else q - v), dtype=np.float64)
+        if show.any():  # rounded as the dicts round it (_f), not as clean_array, which differs at ties
+            diff = round_exact(v - q if key == "excess" else q - v)
             out.append(where(show, joined(f',"{key}":'.encode(), numbers(diff))))
     if end:
         out.append(end)
