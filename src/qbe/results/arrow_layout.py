@@ -127,15 +127,25 @@ def strings(values: list[Any], orjson: Any) -> tuple[pa.Array, bool] | None:
     A ``null`` among them takes away the boundaries on its sides, so the count
     of boundaries tells whether every value was a string.
     """
+    encoded = _string_list(values, orjson)
+    if encoded is None:
+        return None
+    data, cuts = encoded
+    return _listed(data, cuts, len(values)), True
+
+
+def _string_list(values: list[Any], orjson: Any) -> tuple[bytes, np.ndarray] | None:
+    """``values`` encoded as one JSON list, and the positions of the commas between its strings; None
+    without orjson, for no values, or when a value is not a string (see :func:`strings`)."""
     n = len(values)
     if n == 0 or orjson is None:
         return None
     data = orjson.dumps(values)
     buf = np.frombuffer(data, dtype=np.uint8)
     cuts = np.flatnonzero((buf[1:-1] == _COMMA) & (buf[:-2] == 0x22) & (buf[2:] == 0x22)) + 1
-    if cuts.size != n - 1:  # pragma: no cover - see above
+    if cuts.size != n - 1 or data[:2] != b'["':
         return None
-    return _listed(data, cuts, n), True
+    return data, cuts
 
 
 def contents(values: list[str], orjson: Any) -> tuple[pa.Array, bool] | None:
@@ -145,15 +155,12 @@ def contents(values: list[str], orjson: Any) -> tuple[pa.Array, bool] | None:
     Cut from one encoded list: each element runs to the ``","`` after it (the
     closing ``"]`` becomes ``","`` too), which one slice then takes off.
     """
-    n = len(values)
-    if n == 0 or orjson is None:
+    encoded = _string_list(values, orjson)
+    if encoded is None:
         return None
     pa, pc = arrow()
-    data = orjson.dumps(values)
-    buf = np.frombuffer(data, dtype=np.uint8)
-    cuts = np.flatnonzero((buf[1:-1] == _COMMA) & (buf[:-2] == 0x22) & (buf[2:] == 0x22)) + 1
-    if cuts.size != n - 1 or data[:2] != b'["':
-        return None
+    data, cuts = encoded
+    n = len(values)
     body = data[:-1] + b',"'
     offsets = np.empty(n + 1, dtype=np.int32)
     offsets[0] = 2

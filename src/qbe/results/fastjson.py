@@ -75,18 +75,13 @@ def json_strings(values: Sequence[str | None]) -> np.ndarray:
             out = out.astype(texts.dtype) if texts.dtype.itemsize > 4 else out
             out[idx] = texts
         return out
-    if _orjson is not None:
-        body = _orjson.dumps(list(values))[2:-2]
-        pieces = body.split(b'","')
-    else:
-        body = json.dumps(list(values), ensure_ascii=False)[2:-2].encode("utf-8")
-        pieces = body.split(b'", "')
-    return np.char.add(np.char.add(b'"', np.array(pieces, dtype=bytes)), b'"')
+    return np.char.add(np.char.add(b'"', json_contents(values)), b'"')
 
 
 def json_contents(values: Sequence[str]) -> np.ndarray:
     """Strings as the inside of JSON strings (escaped, without their quotes) as an ``S`` array: the
-    pieces of a longer text. Split on the quotes between elements, as :func:`json_strings` does."""
+    pieces of a longer text, or of :func:`json_strings`. One encoder call for the column, split on
+    the quotes between elements."""
     if not values:
         return np.array([], dtype="S1")
     if _orjson is not None:
