@@ -526,7 +526,15 @@ class Evaluation:
         return {"input": r.input, "amount": clean_array(r.amount, self.frame.n)}
 
     def _balance_remedy(self, d: ast.Decl, nodes: tuple) -> dict[int, dict]:
-        """For each county × stage group whose CV is over its limit: contributors and raise-to-mean figures."""
+        """For each county × stage group whose CV is over its limit: contributors and raise-to-mean figures.
+
+        Made once per indicator: the counties' dicts and their JSON layout both show them."""
+        memo = self.__dict__.setdefault("_balance_remedies", {})
+        if (d.name, nodes) not in memo:
+            memo[(d.name, nodes)] = self._make_balance_remedy(d, nodes)
+        return memo[(d.name, nodes)]
+
+    def _make_balance_remedy(self, d: ast.Decl, nodes: tuple) -> dict[int, dict]:
         from .remedy import TOP_CONTRIBUTORS, balance_ops, balance_remedy_of
 
         fr = self.frame
@@ -726,7 +734,7 @@ class Evaluation:
         cs_stage = fr.cs_stage.tolist()
         for ind, d, b in self.balance_columns():
             fixes = self._balance_remedy(d, b["nodes"])
-            cv, mean, lim, cnt, why = b["cv"], b["mean"], b["limit"], b["count"], b["reason"]
+            cv, mean, lim, cnt, why = _floats(b["cv"]), _floats(b["mean"]), _floats(b["limit"]), b["count"].tolist(), b["reason"]
             st, exempt = b["status"].tolist(), b["exempt"].tolist()
             for g in range(fr.n_cs):
                 if not 0 <= cs_stage[g] < len(STAGE_KEYS):
@@ -746,13 +754,12 @@ class Evaluation:
                         entry["reason"] = why[g]
                 elif g in fixes:
                     entry["remedy"] = fixes[g]
-        for d in m.of_kind("balance"):
-            comp = self.arr(self.decl(d.name).composite, "cs")
-            if comp is not None:
-                comp_f = f_list(np.broadcast_to(comp, (fr.n_cs,)))
-                for g in range(fr.n_cs):
-                    if 0 <= cs_stage[g] < len(STAGE_KEYS):
-                        composite[cs_county[g]][STAGE_KEYS[cs_stage[g]]] = comp_f[g]
+        comp = self.composite_cv()
+        if comp is not None:
+            comp_f = _floats(comp)
+            for g in range(fr.n_cs):
+                if 0 <= cs_stage[g] < len(STAGE_KEYS):
+                    composite[cs_county[g]][STAGE_KEYS[cs_stage[g]]] = comp_f[g]
         every = list(range(nc))
         items = [d for d in m.decls.values() if d.kind == "item"]
         item_data = []  # per item: its result per county, then its evidence and input columns
@@ -806,10 +813,11 @@ class Evaluation:
 
         The first declaration to name an indicator places it; the last one to
         name it gives its result (a later declaration overrides an earlier one).
-        Columns: ``cv``, ``mean`` and ``limit`` rounded for the report (None
-        where missing), ``status`` and ``exempt`` (arrays), ``count``,
-        ``reason`` (None without reasons) and the plan's ``nodes``. Shared by the
-        counties' ``balance`` and the CV findings, which must agree.
+        Columns (arrays over the groups): ``cv``, ``mean`` and ``limit`` rounded
+        for the report (:func:`round_exact`, NaN where missing), ``status``,
+        ``exempt``, ``count``; then ``reason`` (None without reasons) and the
+        plan's ``nodes``. Shared by the counties' ``balance`` (as dicts or laid
+        out as JSON) and the CV findings, which must agree.
         """
         memo = self.__dict__.get("_balance_columns")
         if memo is not None:
@@ -827,20 +835,30 @@ class Evaluation:
                 per_decl[d.name] = (final == int(Status.EXEMPT), self.reasons(d.name, "cs"))
             exempt, why = per_decl[d.name]
             cv_n, mean_n, lim_n, st_n, cnt_n = nodes
-            lim = self.arr(lim_n, "cs").tolist() if lim_n is not None else [None] * fr.n_cs
-            lim_f = {v: _f(v) for v in set(lim)}  # a limit is shared by many groups: rounded once
             out.append((ind, d, {
                 "nodes": nodes,
-                "cv": f_list(np.broadcast_to(self.arr(cv_n, "cs"), (fr.n_cs,))),
-                "mean": f_list(np.broadcast_to(self.arr(mean_n, "cs"), (fr.n_cs,))),
-                "limit": [lim_f[v] for v in lim],
+                "cv": self._rounded_cs(cv_n),
+                "mean": self._rounded_cs(mean_n),
+                "limit": self._rounded_cs(lim_n),
                 "status": np.asarray(self.arr(st_n, "cs")),
-                "count": self.arr(cnt_n, "cs").tolist(),
+                "count": np.broadcast_to(np.asarray(self.arr(cnt_n, "cs"), dtype=np.int64), (fr.n_cs,)),
                 "exempt": np.broadcast_to(exempt, (fr.n_cs,)),
                 "reason": why,
             }))
         self.__dict__["_balance_columns"] = out
         return out
+
+    def _rounded_cs(self, node: int | None) -> np.ndarray:
+        """A county × stage figure rounded as the report shows it (NaN where there is none)."""
+        if node is None:
+            return np.full(self.frame.n_cs, np.nan)
+        return round_exact(np.broadcast_to(self.arr(node, "cs"), (self.frame.n_cs,)))
+
+    def composite_cv(self) -> np.ndarray | None:
+        """Each county × stage group's composite CV (the mean of its indicators' CVs), rounded as the
+        report shows it; the last balance declaration with one gives it. None without any."""
+        nodes = [n for n in (self.decl(d.name).composite for d in self.model.of_kind("balance")) if n is not None]
+        return self._rounded_cs(nodes[-1]) if nodes else None
 
     def _county_names(self) -> list[str | None]:
         fr = self.frame

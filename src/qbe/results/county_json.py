@@ -20,7 +20,7 @@ import numpy as np
 
 from ..status import Status
 from . import fastjson as fj
-from .assemble import STAGE_KEYS, Evaluation, _described, f_list
+from .assemble import STAGE_KEYS, Evaluation, _described
 from .fastjson import Part, _dumps
 from .findings import findings_json
 
@@ -158,22 +158,17 @@ def _balance(ev: Evaluation) -> tuple[list[bytes], list[bytes]]:
                 else:
                     more.append(',"remedy":' + _dumps(fixes[g]) if g in fixes else "")
             parts += [
-                (b"," if j else b"") + _dumps(ind).encode() + b':{"cv":', fj.numbers(_floats_at(b["cv"], gl)),
-                b',"limit":', fj.numbers(_floats_at(b["limit"], gl)), b',"met":', fj.mets(st),
-                b',"status":', fj.statuses(st), b',"mean":', fj.numbers(_floats_at(b["mean"], gl)),
-                b',"schools":', fj.row_numbers(np.array([b["count"][g] for g in gl], dtype=np.int64)),
+                (b"," if j else b"") + _dumps(ind).encode() + b':{"cv":', fj.numbers(b["cv"][groups]),
+                b',"limit":', fj.numbers(b["limit"][groups]), b',"met":', fj.mets(st),
+                b',"status":', fj.statuses(st), b',"mean":', fj.numbers(b["mean"][groups]),
+                b',"schools":', fj.row_numbers(b["count"][groups]),
                 fj.where(np.array([bool(x) for x in more]), fj.texts(more)), b"}",
             ]  # fmt: skip
         parts.append(b"}")
         balance = _per_county(ev, groups, fj.JsonObjects(parts, groups.size).each())
     composite: list[bytes] = [b"{}"] * nc
-    comps = [c for c in (ev.arr(ev.decl(d.name).composite, "cs") for d in ev.model.of_kind("balance")) if c is not None]
-    if comps:  # each stage shows the last declaration's composite
-        values = _floats_at(f_list(np.broadcast_to(comps[-1], (fr.n_cs,))), gl)
-        composite = _per_county(ev, groups, fj.JsonObjects([_stage_key(ev, groups), fj.numbers(values)], groups.size).each())
+    comp = ev.composite_cv()
+    if comp is not None:
+        parts = [_stage_key(ev, groups), fj.numbers(comp[groups])]
+        composite = _per_county(ev, groups, fj.JsonObjects(parts, groups.size).each())
     return balance, composite
-
-
-def _floats_at(values: list, at: list[int]) -> np.ndarray:
-    """``values`` (floats or None) at ``at`` as a float array, None as NaN (written ``null``)."""
-    return np.array([np.nan if values[g] is None else values[g] for g in at], dtype=np.float64)

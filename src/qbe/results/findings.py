@@ -30,7 +30,7 @@ from ..data.cells import gc_paused
 from ..data.schema import STAGES
 from ..status import Status
 from . import fastjson as fj
-from .assemble import STAGE_KEYS
+from .assemble import STAGE_KEYS, _floats
 from .fastjson import Part
 
 try:  # reads the findings back as dicts several times faster than the standard library
@@ -139,7 +139,7 @@ def _word_items(ev: Evaluation, found: _Found) -> None:
     (:meth:`Evaluation._counties`), so the findings are those its results
     would give, without visiting every item of every county.
     """
-    from .assemble import STATUS_KEY, _floats
+    from .assemble import STATUS_KEY
 
     m = ev.model
     items = [d for d in m.decls.values() if d.kind == "item"]
@@ -197,8 +197,7 @@ def _word_balance(ev: Evaluation, found: _Found) -> None:
             continue
         label = labels[ind].label
         stages = [STAGE_KEYS[s] for s in stage_at[at].tolist()]
-        cvs = [b["cv"][g] for g in at.tolist()]
-        limits = [b["limit"][g] for g in at.tolist()]
+        cvs, limits = _floats(b["cv"][at]), _floats(b["limit"][at])
         zh, en = [], []
         for s, stage, cv, limit in zip(st[at].tolist(), stages, cvs, limits):
             if s == _NOT_MET:
@@ -210,7 +209,9 @@ def _word_balance(ev: Evaluation, found: _Found) -> None:
                 en.append(f"{STAGE_EN.get(stage, stage)} {ind}: CV cannot be computed (mean 0 or missing data), "
                           "not assessed")
         parts: list[Part] = [
-            _opening(kind="balance", item=ind, label=label), b',"status":', fj.statuses(st[at]), b',"stage":', fj.strings(stages), b',"value":', fj.numbers(cvs), b',"required":', fj.numbers(limits),
+            _opening(kind="balance", item=ind, label=label), b',"status":', fj.statuses(st[at]),
+            b',"stage":', fj.strings(stages), b',"value":', fj.numbers(b["cv"][at]),
+            b',"required":', fj.numbers(b["limit"][at]),
             b',"text_zh":', fj.strings(zh), b',"text_en":', fj.strings(en), b"}",
         ]  # fmt: skip
         found.add(parts, at.size, county=np.asarray(fr.cs_county)[at], section=2, pos=at * len(members) + j, kind=0)
@@ -358,7 +359,7 @@ class _FailedCheck:
     after the check's name (the figure, then how far over or under the requirement)."""
 
     def __init__(self, a: dict[str, Any], at: np.ndarray, unit: str) -> None:
-        from .assemble import f_list
+        from .assemble import round_exact
 
         self._value, self._required = np.asarray(a["value"])[at], np.asarray(a["required"])[at]
         self._ratio = np.asarray(a["ratio"])[at]
@@ -370,15 +371,13 @@ class _FailedCheck:
         self.value_shown = fj.texts_table(["" if m else f" {t}" for t, m in zip(texts, missing)], back)
         op = a["op"]
         # the excess over a maximum or the shortfall under a minimum, where both figures are known
-        gap = (f_list(self._value - self._required) if op == "max"
-               else f_list(self._required - self._value) if op == "min" else None)
-        self._excess = np.array(gap, dtype=np.float64) if op == "max" else None
-        if gap is None:
+        self._excess = round_exact(self._value - self._required) if op == "max" else None
+        if op not in ("max", "min"):
             self.extra_zh: Part = _esc("，未达标")
             self.extra_en: Part = _esc(": not met")
             return
-        g_txt = _num_texts(np.asarray(gap, dtype=np.float64))
-        q_txt = _num_texts(self._required)
+        gaps = self._excess if op == "max" else round_exact(self._required - self._value)
+        gap, g_txt, q_txt = _floats(gaps), _num_texts(gaps), _num_texts(self._required)
         over = op == "max"
         zh_words = ("，超过指标", "（要求不超过") if over else ("，低于要求", "（要求不低于")
         en_words = " over the limit of " if over else " below the requirement of "
