@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conftest import GOOD_COUNTY, row, run_rows
 from qbe.results.assemble import _f, f_list
-from qbe.results.findings import _num_texts, _percent_texts, county_findings, num, pct_floor
+from qbe.results.findings import _num_texts, _percents, findings_lists, num, pct_floor
 
 A = {"county_code": "990001", "county_name": "甲县"}
 B = {"county_code": "990002", "county_name": "乙县"}
@@ -181,7 +181,8 @@ def test_each_report_has_its_own_findings(report):
         # new dicts for a new report: a writer changing one report's findings leaves the other's alone
         assert all(x is not y for x, y in zip(again[code]["findings"], c["findings"]))
     # a county's findings asked for directly are the report's
-    assert county_findings(ev, again["990002"]) == by_code["990002"]["findings"]
+    codes = [str(x) for x in ev.frame.county_codes.tolist()]
+    assert findings_lists(ev)[codes.index("990002")] == by_code["990002"]["findings"]
 
 
 def test_a_county_with_no_shortfall_has_no_findings(national):
@@ -219,8 +220,9 @@ def test_num_texts_are_num(xs):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.just(math.nan),
                           st.sampled_from([0.85, 0.8499999, 0.9999999999, 1.0, 0.0, -0.0, 0.29, 0.57])), max_size=40))
-def test_percent_texts_are_pct_floor(rs):
-    assert _percent_texts(np.array(rs, dtype=np.float64)) == ["None" if r != r else str(pct_floor(r)) for r in rs]
+def test_percents_are_pct_floor(rs):
+    texts, which = _percents(np.array(rs, dtype=np.float64))
+    assert [texts[i] for i in which.tolist()] == ["None" if r != r else str(pct_floor(r)) for r in rs]
 
 
 #: Figures with 13 significant digits ending in 5: a tie at the 12th digit in decimal, which

@@ -123,12 +123,6 @@ def findings_lists(ev: Evaluation) -> list[list[dict]]:
         return _loads(b"[" + b",".join(arrays) + b"]")
 
 
-def county_findings(ev: Evaluation, county: dict) -> list[dict]:
-    """One county's findings (``county`` as in the report's ``counties``), as dicts."""
-    codes = [str(x) for x in np.asarray(ev.frame.county_codes).tolist()]
-    return _loads(findings_json(ev)[codes.index(county["county_code"])])
-
-
 # ------------------------------------------------------------------------------ county items
 
 
@@ -410,7 +404,7 @@ class _StageWords(dict):
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return fj._dumps(value).encode("utf-8")
 
 
 def _esc(text: str) -> bytes:
@@ -425,7 +419,7 @@ def _num_table(values: np.ndarray) -> fj._Lookup:
 
 
 def _percent_table(ratio: np.ndarray) -> fj._Lookup:
-    """:func:`_percent_texts` as pieces of a JSON string."""
+    """:func:`pct_floor` of each ratio ("None" where there is none) as pieces of a JSON string."""
     texts, back = _percents(ratio)
     return fj.texts_table(texts, back)
 
@@ -451,8 +445,7 @@ class _Found:
         self.keys: list[np.ndarray] = []
 
     def add(self, parts: list[Part], n: int, *, county: np.ndarray, section: int, pos: np.ndarray, kind: int) -> None:
-        body = b"".join(fj.JsonObjects(parts, n).blocks(b"\n"))
-        self.objects += body.split(b"\n")
+        self.objects += fj.JsonObjects(parts, n).each()
         c = np.asarray(county, dtype=np.int64)
         self.keys.append(np.stack([c, np.full(n, section), np.asarray(pos, dtype=np.int64), np.full(n, kind)]))
 
@@ -512,14 +505,8 @@ def _num_texts(values: np.ndarray) -> list[str]:
     return out[back.reshape(-1)].tolist()
 
 
-def _percent_texts(ratio: np.ndarray) -> list[str]:
-    """:func:`pct_floor` of each ratio as text, "None" where there is none (NaN), all at once."""
-    texts, back = _percents(ratio)
-    return [texts[i] for i in back.tolist()]
-
-
 def _percents(ratio: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The distinct :func:`pct_floor` texts of the ratios, and which one each ratio has.
+    """The distinct :func:`pct_floor` texts of the ratios ("None" for NaN), and which one each ratio has.
 
     The same float operations as :func:`pct_floor` (times 100, plus the slack,
     rounded down), done by numpy for the whole column; each distinct percent
