@@ -31,7 +31,7 @@ import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from lark import Lark
@@ -69,18 +69,26 @@ def build(grammar: str, name: str, **options: object) -> Lark:
     except Exception:  # not built yet, or a damaged or foreign file: build afresh and replace it
         pass
     parser = Lark(grammar, **options)
+    _save(path, parser.save)
+    return parser
+
+
+def _save(path: Path, write: Callable[[Any], object]) -> bool:
+    """Write a cache file: ``write(file)`` into a temporary name beside ``path``, then renamed, so two
+    runs at once never read half a file. A folder that cannot be written only loses the cache."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
-            parser.save(f)
+            write(f)
         os.replace(tmp, path)
-    except OSError:
+        return True
+    except (OSError, pickle.PicklingError):
         try:
             tmp.unlink()
         except OSError:
             pass
-    return parser
+        return False
 
 
 #: Parsed ruleset files kept at most; the least recently written are removed beyond it.
@@ -126,24 +134,14 @@ def parsed(text: str, file: str, parse: Callable[[str, str], T]) -> T:
     except Exception:  # noqa: BLE001 - not parsed yet, or a damaged or foreign file: parse afresh
         pass
     result = parse(text, file)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+    if _save(path, lambda f: pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)):
         _prune(path.parent)
-    except (OSError, pickle.PicklingError):
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
     return result
 
 
 def _prune(folder: Path) -> None:
     """Keep the :data:`MAX_PARSED` newest parses (a policy officer editing a file makes one per run)."""
-    files = [p for p in folder.glob("*.pickle")]
+    files = list(folder.glob("*.pickle"))
     if len(files) <= MAX_PARSED:
         return
     aged = []

@@ -54,7 +54,7 @@ def _tail(ev: Evaluation) -> list[Part]:
     nc = fr.n_county
     parts: list[Part] = [b',"items":{']
     for k, d in enumerate(d for d in m.decls.values() if d.kind == "item"):
-        parts += [(b"," if k else b"") + _dumps(d.name).encode() + b":", *_result(ev, d, ev._check_arrays(d, "county"))]
+        parts += [(b"," if k else b"") + _dumps(d.name).encode() + b":", *_result(d, ev._check_arrays(d, "county"))]
         notes = [(f, [str(x) for x in v.tolist()]) for f, v in ev._evidence(d).items() if v is not None]
         if notes:
             said = [{f: col[c] for f, col in notes if col[c]} for c in range(nc)]
@@ -70,11 +70,11 @@ def _tail(ev: Evaluation) -> list[Part]:
     for k, d in enumerate(d for d in m.decls.values() if d.kind == "aggregate"):
         parts.append((b"," if k else b"") + _dumps(d.name).encode() + b":")
         if ev.decl(d.name).level == "county":
-            parts += [b'{"all":', *_result(ev, d, ev._check_arrays(d, "county")), b"}}"]
+            parts += [b'{"all":', *_result(d, ev._check_arrays(d, "county")), b"}}"]
         else:
             groups = _groups(ev)
             a = _at(ev._check_arrays(d, "cs"), groups)
-            each = fj.JsonObjects([_stage_key(ev, groups), *_result(ev, d, a), b"}"], groups.size).each()
+            each = fj.JsonObjects([_stage_key(ev, groups), *_result(d, a), b"}"], groups.size).each()
             parts.append(fj.texts([s.decode("utf-8") for s in _per_county(ev, groups, each)]))
     parts.append(b'},"parts":{')
     for k, p in enumerate(m.parts):
@@ -91,7 +91,7 @@ def _tail(ev: Evaluation) -> list[Part]:
     return parts
 
 
-def _result(ev: Evaluation, d: Any, a: dict[str, Any]) -> list[Part]:
+def _result(d: Any, a: dict[str, Any]) -> list[Part]:
     """A county item's or aggregate's result (``_checks_at(..., full=True)``), without the closing brace
     where more members follow (the caller closes it)."""
     n = len(a["codes"])
