@@ -130,8 +130,15 @@ def pieces(draw):
         else:
             mask = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
             values = draw(st.lists(st.floats(-1e6, 1e6), min_size=n, max_size=n))
-            col = fastjson.where(mask, fastjson.numbers(values), b'"none"')
-            texts = [dumps(v).encode() if m else b'"none"' for v, m in zip(values, mask.tolist())]
+            # otherwise a literal, or nothing (an optional key: the fragments are spread, not taken),
+            # or a literal either way (a lookup)
+            no = draw(st.sampled_from([b'"none"', b""]))
+            if draw(st.booleans()):
+                col = fastjson.where(mask, fastjson.numbers(values), no)
+                texts = [dumps(v).encode() if m else no for v, m in zip(values, mask.tolist())]
+            else:
+                col = fastjson.where(mask, b',"key":1', no)
+                texts = [b',"key":1' if m else no for m in mask.tolist()]
         parts.append(col)
         columns.append(texts)
     return n, parts, columns

@@ -214,17 +214,37 @@ def _fragments(part: Any, rows: Any) -> pa.Array:
 
 def choose(mask: np.ndarray, at: np.ndarray, yes: Any, no: Any) -> tuple[pa.Array, bool]:
     """``yes`` where ``mask`` holds and ``no`` elsewhere (literals or columns), each made for its own
-    rows (``at`` are the rows' indices), then put in row order with one ``take``."""
+    rows (``at`` are the rows' indices), then put in row order with one ``take``; nothing elsewhere
+    (an optional key) needs no ``take`` at all (:func:`_spread`)."""
     pa, pc = arrow()
     k = int(np.count_nonzero(mask))
     if isinstance(yes, bytes) and isinstance(no, bytes):
         both = pa.array([yes, no], type=pa.binary())
         return pc.take(both, pa.array(np.where(mask, 0, 1).astype(np.int32)), memory_pool=_pool()), False
-    combined = pa.concat_arrays([_fragments(yes, at[mask]), _fragments(no, at[~mask])])
+    some = _fragments(yes, at[mask])
+    if isinstance(no, bytes) and not no and some.type == pa.binary() and not some.null_count:
+        return _spread(mask, some), False
+    combined = pa.concat_arrays([some, _fragments(no, at[~mask])])
     order = np.empty(mask.size, dtype=np.int32)
     order[mask] = np.arange(k, dtype=np.int32)
     order[~mask] = np.arange(k, mask.size, dtype=np.int32)
     return pc.take(combined, pa.array(order), memory_pool=_pool()), False
+
+
+def _spread(mask: np.ndarray, some: pa.Array) -> pa.Array:
+    """``some`` (one fragment per row where ``mask`` holds, in row order) with an empty fragment on
+    every other row: the same data buffer under new offsets, nothing copied or taken."""
+    pa = arrow()[0]
+    k = len(some)
+    own = np.frombuffer(some.buffers()[1], dtype=np.int32, count=k + 1, offset=some.offset * 4)
+    lengths = np.zeros(mask.size, dtype=np.int32)
+    lengths[mask] = np.diff(own)
+    offsets = np.empty(mask.size + 1, dtype=np.int32)
+    offsets[0] = own[0]
+    np.cumsum(lengths, out=offsets[1:])
+    offsets[1:] += own[0]
+    data = some.buffers()[2] if some.buffers()[2] is not None else pa.py_buffer(b"")
+    return pa.Array.from_buffers(pa.binary(), mask.size, [None, pa.py_buffer(offsets), data])
 
 
 def from_fixed(s: np.ndarray) -> pa.Array:

@@ -335,8 +335,10 @@ def where(mask: np.ndarray, yes: Part, no: Part = b"") -> Column:
 
     Optional keys (``tolerated_by``, ``remedy``) are on a few rows only: each
     side is made for its own rows, and a block without any of them costs one
-    ``any``.
+    ``any``. Two literals are a lookup, which folds into its neighbours (:func:`_merge`).
     """
+    if isinstance(yes, bytes) and isinstance(no, bytes):
+        return _Lookup(np.array([no, yes]), np.asarray(mask, dtype=bool).astype(np.int64))
 
     def col(rows: Rows) -> np.ndarray | bytes:
         m = mask[rows]
