@@ -96,3 +96,47 @@ def test_a_checks_excess_in_the_column_layout_is_rounded_as_the_dicts_round_it()
     text = b"".join(bytes(b) for b in lay_out(_check_parts(a, 2), 0, 2)).decode()
     excess = [json.loads('{"value":' + line)["excess"] for line in text.splitlines()]
     assert excess == [_f(g) for g in gap.tolist()]
+
+
+REQUIRED_RULESET = """
+standard req-test {
+    title "要求测试" version 2020
+    stages { primary "小学" junior "初中" }
+}
+inputs row {
+    students: count "在校生数" unit "人" range 1..
+    rooms: count "教室数" unit "间" range 0..
+    quota: count "定额" unit "间" range 0..
+}
+indicator by_stage "每百生教室" { value = rooms / students * 100 require primary >= 0.30000000000000004, junior >= 4.2 }
+indicator one_for_all "教室" { value = rooms require >= 7.1 }
+indicator from_figures "定额教室" { value = rooms require >= quota * 0.7 }
+"""
+
+
+def test_a_requirement_chosen_by_stage_is_rounded_as_every_other_figure():
+    """The row columns round a stage's constant requirement once (``Evaluation._clean_choice``):
+    bit for bit what rounding every row gives, for constants, for a requirement that is a
+    formula of the row's figures, and for a row whose stage could not be read."""
+    from qbe.data.table import RawSheet
+    from qbe.data.validate import validate_sheet
+    from qbe.language.parser import parse_text
+    from qbe.pipeline import evaluate
+    from qbe.semantics import check_ruleset
+
+    model, diags = check_ruleset(parse_text(REQUIRED_RULESET, "req.qbe"))
+    assert model is not None, [d.render("en") for d in diags]
+    rows = [("A", "primary", 500, 3, 5), ("B", "junior", 700, 40, 7), ("C", "初中", 333, 9, 3), ("D", "幼儿园", 10, 1, 1)]
+    raw = RawSheet("s.csv", ["county_code", "school_code", "school_type", "stage", "students", "rooms", "quota"],
+                   [["1", c, "primary", s, str(n), str(r), str(q)] for c, s, n, r, q in rows], [2, 3, 4, 5])
+    table, issues = validate_sheet(raw, model.row_schema(), key=("school_code", "stage"))
+    ev = evaluate(model, table, None, issues)
+    required = {ind["name"]: ind["required"] for ind in ev.row_columns()["indicators"]}
+    for d in model.indicators():
+        o = ev.decl(d.name)
+        want = clean_array(ev.arr(o.required, "row"), ev.frame.n)
+        assert required[d.name].view(np.int64).tolist() == want.view(np.int64).tolist(), d.name
+    assert required["by_stage"][:3].tolist() == [0.3, 4.2, 4.2]
+    assert np.isnan(required["by_stage"][3])  # no stage read: no requirement
+    assert required["one_for_all"].tolist() == [7.1] * 4
+    assert required["from_figures"][:3].tolist() == [3.5, 4.9, 2.1]  # 7 × 0.7 is 4.8999999999999995 in binary

@@ -362,7 +362,7 @@ class Evaluation:
                 {
                     "name": d.name,
                     "value": clean_array(self.arr(o.value, "row"), n),
-                    "required": clean_array(self.arr(o.required, "row"), n),
+                    "required": self._clean_choice(o.required, "row"),
                     "ratio": clean_array(self.arr(o.ratio, "row"), n),
                     "raw": self.arr(o.judged if o.judged is not None else o.status, "row"),
                     "final": self.arr(o.final, "row"),
@@ -392,6 +392,22 @@ class Evaluation:
             "students": clean_array(cols.get("students"), n),
         }
         return self._row_cols
+
+    def _clean_choice(self, node: int | None, level: str) -> np.ndarray:
+        """:func:`clean_array` of a node's values. A requirement chosen by stage among constants
+        (the usual one) is rounded once per constant and put in place, not rounded row by row."""
+        size = self.frame.size(level)
+        pn = self.plan.nodes[node] if node is not None else None
+        if pn is not None and pn.op == "stage_select" and np.ndim(self.values[node]) == 1:
+            choices = np.array([self.values[a] for a in pn.args[1:]], dtype=object)
+            if all(np.ndim(c) == 0 for c in choices):
+                # every row holds one of the constants, or NaN where no requirement applies
+                bits = np.asarray(self.values[node], dtype=np.float64).view(np.int64)
+                out = np.full(size, np.nan)
+                for c, r in zip(choices.astype(np.float64), clean_array(choices.astype(np.float64), len(choices))):
+                    out[bits == np.float64(c).view(np.int64)] = r  # bit for bit: -0.0 is not 0.0
+                return out
+        return clean_array(self.arr(node, level), size)
 
     def row(self, i: int, errors: list[dict] | None = None) -> dict:
         """The report object of input row ``i``."""
@@ -523,7 +539,10 @@ class Evaluation:
         r = indicator_remedy(self, d, self.arr(o.final, "row"))
         if r is None:
             return None
-        return {"input": r.input, "amount": clean_array(r.amount, self.frame.n)}
+        amount = np.full(self.frame.n, np.nan)
+        at = np.flatnonzero(np.isfinite(r.amount))  # the unmet rows with an amount: a few per cent
+        amount[at] = clean_array(r.amount[at], at.size)
+        return {"input": r.input, "amount": amount}
 
     def _balance_remedy(self, d: ast.Decl, nodes: tuple) -> dict[int, dict]:
         """For each county × stage group whose CV is over its limit: contributors and raise-to-mean figures.
