@@ -22,11 +22,10 @@ import io
 import re
 import zipfile
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 
 from ...errors import UsageError
 from ...results.findings import STAGE_ZH, num, pct_floor
-from .excel import FILLS, grade_mark
+from .excel import FILLS, escape, grade_mark
 from .wording import (
     STATUS_ZH,
     count_zh,
