@@ -13,6 +13,7 @@ from hypothesis import settings
 from qbe.data.table import RawSheet
 from qbe.data.validate import validate_sheet
 from qbe.pipeline import evaluate, load_model
+from qbe.results import arrow_layout
 
 # Property tests explore new inputs on every local run. CI (QBE_HYPOTHESIS_PROFILE=ci, set by
 # .ci/run) derandomizes them, so the same commit always gives the same verdict; a case found
@@ -135,6 +136,26 @@ def assert_counties_laid_out_alike(ev, report: dict) -> None:
 
     want = [json.dumps(c, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode() for c in report["counties"]]
     assert counties_json(ev) == want
+
+
+class layout:
+    """Force one layout for every block, however small: ``numpy`` as if pyarrow were not installed,
+    ``arrow`` for every block (tests that use it skip without pyarrow)."""
+
+    def __init__(self, which: str) -> None:
+        self.which = which
+
+    def __enter__(self):
+        self.saved = (arrow_layout._MODULES, arrow_layout.MIN_ROWS)
+        if self.which == "numpy":
+            arrow_layout._MODULES = False
+        else:
+            arrow_layout.arrow()
+            arrow_layout.MIN_ROWS = 1
+        return self
+
+    def __exit__(self, *exc):
+        arrow_layout._MODULES, arrow_layout.MIN_ROWS = self.saved
 
 
 def row(**over) -> dict:

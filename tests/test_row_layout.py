@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import GOOD_COUNTY, row, run_rows, varied_rows
+from conftest import GOOD_COUNTY, layout, row, run_rows, varied_rows
 from qbe.results import arrow_layout, fastjson
 from qbe.results.fastjson import lay_out, rows_json, school_checks_json
 
@@ -20,25 +20,6 @@ pytestmark = pytest.mark.skipif(arrow_layout.arrow() is None, reason="the Arrow 
 
 def dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-class layout:
-    """Force one layout for every block, however small."""
-
-    def __init__(self, which: str) -> None:
-        self.which = which
-
-    def __enter__(self):
-        self.saved = (arrow_layout._MODULES, arrow_layout.MIN_ROWS)
-        if self.which == "numpy":
-            arrow_layout._MODULES = False
-        else:
-            arrow_layout.arrow()
-            arrow_layout.MIN_ROWS = 1
-        return self
-
-    def __exit__(self, *exc):
-        arrow_layout._MODULES, arrow_layout.MIN_ROWS = self.saved
 
 
 @pytest.mark.parametrize("which", ["numpy", "arrow"])
