@@ -31,9 +31,11 @@ import os
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import fastjson
 from .fastjson import JsonObjects, rows_json, school_checks_json
 
 if TYPE_CHECKING:
@@ -109,19 +111,32 @@ def _block(objects: JsonObjects, i: int, last: int) -> bytes:
 class Tasks:
     """The blocks of the arrays the two processes share, in report order: task ``t`` is block ``i``
     of array ``key``. The child works from the first task on, this process from the last back, so
-    the child lays out a prefix of the tasks and this process the rest."""
+    the child lays out a prefix of the tasks and this process the rest.
 
-    def __init__(self, arrays: dict[str, JsonObjects]) -> None:
-        self.arrays = arrays
-        self.order = [(key, i) for key, objects in arrays.items() for i in range(objects.n_blocks)]
+    Each array's parts (:mod:`.fastjson`: its columns encoded, its lookup
+    tables) are made by a process when it first lays out one of its blocks, not
+    before the fork: the child starts on the rows at once, and this process,
+    coming from the back, usually makes only the school checks' parts. The
+    row columns under both are made before the fork (:func:`start`).
+    """
+
+    def __init__(self, arrays: dict[str, tuple[int, Callable[[], JsonObjects]]]) -> None:
+        self.sizes = {key: -(-n // fastjson.BLOCK_ROWS) for key, (n, _) in arrays.items()}  # blocks per array
+        self._make = {key: make for key, (_, make) in arrays.items()}
+        self._made: dict[str, JsonObjects] = {}
+        self.order = [(key, i) for key, n in self.sizes.items() for i in range(n)]
 
     def __len__(self) -> int:
         return len(self.order)
 
+    def objects(self, key: str) -> JsonObjects:
+        if key not in self._made:
+            self._made[key] = self._make[key]()
+        return self._made[key]
+
     def lay_out(self, t: int) -> tuple[str, int, bytes]:
         key, i = self.order[t]
-        objects = self.arrays[key]
-        return key, i, _block(objects, i, objects.n_blocks - 1)
+        return key, i, _block(self.objects(key), i, self.sizes[key] - 1)
 
 
 #: The report's members around the arrays, as the JSON writer writes them: what the child writes
@@ -173,7 +188,7 @@ class ArraysJob:
         tail = [b for key, b in blocks if key == "schools"]
         # the child wrote the start of the school checks if it took their first block (the task after
         # the last row block); else they start here
-        if self._queue.taken() <= self._tasks.arrays["schools"].n_blocks:
+        if self._queue.taken() <= self._tasks.sizes["schools"]:
             tail.append(BETWEEN + b"[")
         tail += [b for key, b in blocks if key == "school_checks"]
         return self.path, tail
@@ -251,11 +266,16 @@ def start(ev: Evaluation, folder: Path, stem: str, head: bytes) -> ArraysJob | N
     takes blocks from the end (:meth:`ArraysJob.steal`) until it meets the child."""
     if ev.frame.n < MIN_ROWS or not usable():
         return None
-    # the arrays' parts (and the row columns under them), made once before the fork: both processes read them
-    tasks = Tasks({"schools": rows_json(ev, ev.issue_index()[2]), "school_checks": school_checks_json(ev)})
-    n_rows = tasks.arrays["schools"].n_blocks
-    if not n_rows or not tasks.arrays["school_checks"].n_blocks:
+    if not ev.frame.n_school:
         return None
+    # the row columns and the rows' issues, made once before the fork: both processes read them (the
+    # arrays' parts are made by whichever process lays out a block of them first: see Tasks)
+    ev.row_columns()
+    issues_by_row = ev.issue_index()[2]
+    tasks = Tasks({
+        "schools": (ev.frame.n, lambda: rows_json(ev, issues_by_row)),
+        "school_checks": (ev.frame.n_school, lambda: school_checks_json(ev)),
+    })
     try:
         queue = BlockQueue(len(tasks))
     except (OSError, ImportError):  # no shared semaphores here (some containers): one process, as before
