@@ -265,3 +265,40 @@ def test_the_utf8_check_agrees_with_decoding(data):
     except UnicodeDecodeError:
         decodes = False
     assert valid_utf8(data) == decodes
+
+
+# ---------------------------------------------------------------------------- text columns
+
+#: characters that make a cell's ends interesting: every white space str.strip takes off, its UTF-8
+#: neighbours, and Chinese
+EDGE_CHARS = arrow_csv._SPACES + "a9学校〇\u3001\u2010\u200b\u00a1\u1681\ufeff"
+
+
+def test_the_spaces_are_those_str_strip_takes_off():
+    assert sorted(arrow_csv._SPACES) == sorted(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(EDGE_CHARS), max_size=4), min_size=1, max_size=40),
+       st.booleans())
+def test_text_cells_are_stripped_as_validation_strips_them(cells, repeat):
+    """``texts()`` gives ``str.strip`` of every cell (``""`` for an empty one) and which are empty, or
+    declines (None) when a cell has white space at an end; it never declines a column without."""
+    if repeat:  # a column of few values: each distinct value is stripped once
+        cells = (cells * (2 * arrow_csv._SAMPLE // len(cells) + 2))[: 2 * arrow_csv._SAMPLE]
+    got = ArrowCells(pa.array(cells, type=pa.string())).texts()
+    padded = any(c != c.strip() for c in cells)
+    if got is None:
+        assert padded and not repeat
+        return
+    values, empty = got
+    assert values.dtype == object and values.tolist() == [c.strip() for c in cells]
+    assert empty.tolist() == [c.strip() == "" for c in cells]
+
+
+def test_names_without_padding_are_made_by_arrow():
+    names = ["博文小学", "第一中学（分校）", "", "Xīnhuá School", "育才小学\u3001东校区"]
+    got = ArrowCells(pa.array(names)).texts()
+    assert got is not None and got[0].tolist() == names and got[1].tolist() == [False, False, True, False, False]
+    for padded in (" 博文小学", "博文小学\u3000", "博文小学\u00a0", "\t1", "1\u2028"):
+        assert ArrowCells(pa.array([*names, padded])).texts() is None

@@ -470,13 +470,18 @@ class _Validator:
         return found
 
     def text(self, spec: FieldSpec | None, column: _Column, cells: Sequence[Any]) -> np.ndarray:
-        try:
-            out = list(map(str.strip, cells))  # the common case: every cell is text
-        except TypeError:
-            out = [cell_text(cell) for cell in cells]
-        values = np.array(out, dtype=object) if out else np.empty(0, dtype=object)
-        if spec is not None and not spec.optional and "" in out:
-            self.missing(spec, column, values == "", cells)
+        made = cells.texts() if hasattr(cells, "texts") else None  # a CSV column read by Arrow (arrow_csv)
+        if made is not None:
+            values, empty = made
+        else:
+            try:
+                out = list(map(str.strip, cells))  # the common case: every cell is text
+            except TypeError:
+                out = [cell_text(cell) for cell in cells]
+            values = np.array(out, dtype=object) if out else np.empty(0, dtype=object)
+            empty = values == ""
+        if spec is not None and not spec.optional and empty.any():
+            self.missing(spec, column, empty, cells)
         return values
 
     # -- whole-table checks ----------------------------------------------
