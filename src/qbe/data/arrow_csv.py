@@ -111,6 +111,7 @@ class ArrowCells(Sequence[Any]):
         self._buffers: tuple[np.ndarray, np.ndarray] | None = None
         self._lengths: np.ndarray | None = None
         self._distinct: tuple[list[Any], np.ndarray] | None | bool = False  # False: not looked at yet
+        self._as_is = False  # the cells are validation's text values unchanged (found by texts())
 
     def __len__(self) -> int:
         return len(self._array)
@@ -284,16 +285,40 @@ class ArrowCells(Sequence[Any]):
         distinct = self.distinct()
         if distinct is not None:
             words, codes = distinct
-            table = np.array(["" if w is None else w.strip() for w in words] or [""], dtype=object)
-            values = table[codes]
-            return values, (table == "")[codes]
+            stripped = ["" if w is None else w.strip() for w in words]
+            self._as_is = stripped == ["" if w is None else w for w in words]
+            table = np.array(stripped or [""], dtype=object)
+            return table[codes], (table == "")[codes]
         if not self._unpadded():
             return None
+        self._as_is = True
         arr = self._array
         if arr.null_count:
             arr = arr.fill_null("")
         values = arr.to_numpy(zero_copy_only=False)
         return values, ~self.nonempty()
+
+    def first_rows(self) -> np.ndarray | None:
+        """For each cell, the first row holding the same text, -1 for an empty cell: validation's
+        grouping of a text column (:func:`qbe.data.validate._factorize`), by Arrow's hashing instead
+        of a dictionary pass over Python strings. Only for cells that are their own values
+        (:meth:`texts` found nothing to strip): None otherwise, and for a column without cells.
+
+        Arrow numbers the distinct values in order of first appearance, so a
+        cell whose number exceeds every earlier one is its value's first row.
+        """
+        n = len(self._array)
+        if n == 0 or not self._as_is:
+            return None
+        arr = self._array.fill_null("") if self._array.null_count else self._array
+        number = np.asarray(_kernel("dictionary_encode", arr).indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        seen = np.maximum.accumulate(number)
+        new = np.ones(n, dtype=bool)
+        new[1:] = seen[1:] > seen[:-1]
+        first = np.flatnonzero(new)  # the first row of value 0, 1, 2, …
+        codes = first[number]
+        codes[self.lengths() == 0] = -1
+        return codes
 
     def _unpadded(self) -> bool:
         """Whether no cell starts or ends with a character ``str.strip`` takes off (:data:`_SPACES`)."""

@@ -109,6 +109,7 @@ class _Validator:
         self.bad = np.zeros(self.n, dtype=bool)
         self._columns: list[Sequence[Any]] | None = None
         self._codes: dict[str, tuple[np.ndarray, int]] = {}
+        self._arrow_texts: dict[str, Any] = {}  #: text columns whose values Arrow made as they are (see text)
         self._issues: list[tuple[tuple[int, int, int], DataIssue]] = []
         #: whole-school fields' blanks, judged once school codes are known
         self._whole_school_blanks: list[tuple[FieldSpec, _Column, np.ndarray, Sequence[Any]]] = []
@@ -473,6 +474,8 @@ class _Validator:
         made = cells.texts() if hasattr(cells, "texts") else None  # a CSV column read by Arrow (arrow_csv)
         if made is not None:
             values, empty = made
+            if spec is not None:
+                self._arrow_texts[spec.name] = cells  # its cells are its values: Arrow can group them
         else:
             try:
                 out = list(map(str.strip, cells))  # the common case: every cell is text
@@ -515,7 +518,9 @@ class _Validator:
     def factorize(self, name: str, columns: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
         """:func:`_factorize` of a column, computed once per call of validation."""
         if name not in self._codes:
-            self._codes[name] = _factorize(columns[name])
+            cells = self._arrow_texts.get(name)
+            codes = cells.first_rows() if cells is not None else None
+            self._codes[name] = (codes, self.n) if codes is not None else _factorize(columns[name])
         return self._codes[name]
 
     def school_consistency(
