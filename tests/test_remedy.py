@@ -134,6 +134,24 @@ def test_row_columns_interface_and_schema(national):
     assert '"status": "not_met", "remedy": {"input": "teachers_above_degree", "amount": 1.0}}' in text
 
 
+def test_the_findings_do_not_work_out_remedies(national):
+    """Remedies are shown in the row array only; the findings (made by the other process of a large
+    JSON report) read the row columns without them, and asking for the row columns adds them."""
+    from qbe.results.assemble import Evaluation
+    from qbe.results.findings import findings_json
+
+    rows = [row(**{**SMALL, "teachers_above_degree": 20, "teaching_area_m2": 2000}), row(school_code="S2", **SMALL)]
+    ev, _ = run_rows(national, rows, [GOOD_COUNTY])
+    fresh = Evaluation(ev.plan, ev.frame, ev.values, ev.issues)
+    findings_json(fresh)
+    assert fresh.notable_rows().tolist() == [0]
+    base = fresh.row_columns_base()
+    assert all("remedy" not in ind for ind in base["indicators"])
+    full = fresh.row_columns()
+    assert full is base and all(list(ind)[-1] == "remedy" for ind in full["indicators"])
+    assert full["indicators"][0]["remedy"]["amount"][0] == 1.0  # 20 → 21 teachers for 500 pupils
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(students=st.integers(1, 4000), share=st.floats(0, 0.999), junior=st.booleans())
 def test_count_amount_meets_and_one_less_does_not(national, students, share, junior):

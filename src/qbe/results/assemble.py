@@ -350,6 +350,17 @@ class Evaluation:
 
     def row_columns(self) -> dict[str, Any]:
         """Every per-row output as plain lists (computed once, shared by all writers)."""
+        rc = self.row_columns_base()
+        if not self.__dict__.get("_row_remedies"):
+            for ind, d in zip(rc["indicators"], self.model.indicators()):
+                ind["remedy"] = self._remedy(d)
+            self.__dict__["_row_remedies"] = True
+        return rc
+
+    def row_columns_base(self) -> dict[str, Any]:
+        """:meth:`row_columns` without each indicator's ``remedy`` until that is asked for: what the
+        findings read. Why apart: a JSON report's findings and its row array are made by two
+        processes (:mod:`.json_arrays`), and only the row array shows the remedies."""
         if getattr(self, "_row_cols", None) is not None:
             return self._row_cols
         m, fr = self.model, self.frame
@@ -368,7 +379,6 @@ class Evaluation:
                     "final": self.arr(o.final, "row"),
                     "tolerated_by": o.tolerated_by[0] if o.tolerated_by else None,
                     "reason": self.reasons(d.name, "row"),
-                    "remedy": self._remedy(d),
                 }
             )
         rule = self.resource_rule()
@@ -571,7 +581,7 @@ class Evaluation:
         wanted = np.zeros(fr.n_cs, dtype=bool)
         wanted[bad] = True
         br = balance_remedy_of(x, w, member, fr.row_cs, mean, limit, balance_ops(d, fr.cs_stage), wanted)
-        rc = self.row_columns()
+        rc = self.row_columns_base()
         out: dict[int, dict] = {}
         in_bad = wanted[fr.row_cs] & np.isfinite(br.share)
         rows = np.nonzero(in_bad)[0]
@@ -598,7 +608,7 @@ class Evaluation:
 
     def notable_rows(self) -> np.ndarray:
         """Indices of rows with anything short of met: the rows findings talk about."""
-        rc = self.row_columns()
+        rc = self.row_columns_base()
         n = rc["n"]
         mask = np.zeros(n, dtype=bool)
         for ind in rc["indicators"]:

@@ -224,7 +224,7 @@ def _word_rows(ev: Evaluation, found: _Found) -> None:
     errors, then its row checks.
     """
     labels, _, rule, rule_label, _ = _context(ev)
-    rc = ev.row_columns()
+    rc = ev.row_columns_base()
     fr = ev.frame
     rule_status = np.asarray(rc["rule_status"]).astype(np.int64)
     n_ind = len(rc["indicators"])

@@ -270,7 +270,7 @@ def start(ev: Evaluation, folder: Path, stem: str, head: bytes) -> ArraysJob | N
         return None
     # the row columns and the rows' issues, made once before the fork: both processes read them (the
     # arrays' parts are made by whichever process lays out a block of them first: see Tasks)
-    ev.row_columns()
+    ev.row_columns_base()  # the remedies only the row array shows are left to the child
     issues_by_row = ev.issue_index()[2]
     tasks = Tasks({
         "schools": (ev.frame.n, lambda: rows_json(ev, issues_by_row)),
