@@ -98,11 +98,11 @@ def test_the_child_may_stop_before_at_or_after_the_last_row_block(data, tmp_path
     limit = -(-rows // 400) + extra  # tasks the child may take: the row blocks, give or take one
 
     def front(queue):  # the child takes no task past the limit; this process takes the rest
-        with queue._lock:
-            i, j = queue._ends[0], queue._ends[1]
+        with queue.locked() as ends:
+            i, j = ends[0], ends[1]
             if i >= j or i >= limit:
                 return None
-            queue._ends[0] = i + 1
+            ends[0] = i + 1
             return i
 
     real_steal = json_arrays.ArraysJob.steal
@@ -143,6 +143,24 @@ def test_a_stuck_child_is_stopped_and_the_report_made_here(data, tmp_path, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
     with pytest.raises(ChildProcessError):  # stopped and reaped
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_child_that_dies_holding_the_queue_is_stopped_and_the_report_made_here(data, tmp_path, monkeypatch, one_process):
+    import time
+
+    monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
+    monkeypatch.setattr(json_arrays, "STALL_SECONDS", 1.0)
+    real_steal = json_arrays.ArraysJob.steal
+
+    def steal(job):  # the queue's token is gone, as if a process died holding it: both sides wait
+        os.read(job._queue._token_r, 1)
+        real_steal(job)
+
+    monkeypatch.setattr(json_arrays.ArraysJob, "steal", steal)
+    started = time.monotonic()
+    assert run(data, tmp_path) == one_process
+    assert time.monotonic() - started < 30
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
 
 
 def test_a_run_that_fails_before_writing_stops_the_child_and_removes_its_spools(data, tmp_path, monkeypatch):
@@ -251,13 +269,13 @@ def test_blocks_taken_here_stop_at_the_memory_bound(data, tmp_path, monkeypatch,
     assert taken == [1]
 
 
-def test_without_shared_semaphores_the_report_is_made_in_one_process(data, tmp_path, monkeypatch, one_process):
+def test_without_shared_memory_the_report_is_made_in_one_process(data, tmp_path, monkeypatch, one_process):
     monkeypatch.setattr(json_arrays, "MIN_ROWS", 0)
 
-    def no_semaphores(self, n):
+    def no_shared_memory(self, n):
         raise OSError(38, "Function not implemented")
 
-    monkeypatch.setattr(json_arrays.BlockQueue, "__init__", no_semaphores)
+    monkeypatch.setattr(json_arrays.BlockQueue, "__init__", no_shared_memory)
     assert run(data, tmp_path) == one_process
     assert sorted(p.name for p in tmp_path.iterdir()) == ["national-2017.json"]
 
