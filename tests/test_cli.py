@@ -260,6 +260,22 @@ def test_a_run_without_a_config_file_does_not_load_pydantic(tmp_path):
     assert bad.returncode == 2 and "formats" in bad.stderr and "valid list" in bad.stderr
 
 
+def test_the_program_collects_young_objects_less_often():
+    """The ``qbe`` program raises the garbage collector's first threshold (see ``entry``); a library
+    caller's own setting is left alone."""
+    import gc
+
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print(gc.get_threshold()))\n"
+            "sys.argv = ['qbe', 'standards']\n"
+            "from qbe.cli import entry\n"
+            "entry()\n")  # fmt: skip
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "(20000, 20, 10)"
+    assert gc.get_threshold() != (20000, 20, 10)  # importing qbe.cli here changed nothing
+
+
 @pytest.mark.parametrize("fmt", ["terminal", "markdown", "json"])
 def test_each_builtin_writer(tmp_path, fmt):
     res = invoke("demo", "-f", fmt, "-o", str(tmp_path))
