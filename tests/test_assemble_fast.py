@@ -325,3 +325,24 @@ def test_a_streamed_report_is_the_shell_with_the_arrays_in_place(national):
     # the dict leaves both per-row and per-school objects out; the written report has every one
     assert report["schools"] == [] and report["school_checks"] == []
     assert parsed["school_checks"] == json.loads(dumps(ev._schools())) and len(parsed["school_checks"]) == 2100
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["", "甲县", "乙县", "丙县"])), min_size=1, max_size=30))
+def test_a_countys_name_is_its_first_named_row(rows):
+    """``_county_names``: the name on a county's first row that has one (None for a county without),
+    as a plain loop over the rows finds it."""
+    from types import SimpleNamespace
+
+    from qbe.results.assemble import Evaluation
+
+    codes = np.array([c for c, _ in rows])
+    names = np.array([n for _, n in rows], dtype=object)
+    n_county = int(codes.max()) + 1
+    frame = SimpleNamespace(n=len(rows), n_county=n_county, row_county=codes, counties=None,
+                            rows=SimpleNamespace(columns={"county_name": names}))  # fmt: skip
+    want: list = [None] * n_county
+    for c, name in rows:
+        if want[c] is None and name:
+            want[c] = name
+    assert Evaluation._county_names(SimpleNamespace(frame=frame)) == want

@@ -893,10 +893,13 @@ class Evaluation:
         fr = self.frame
         names: list[str | None] = [None] * fr.n_county
         if fr.n and "county_name" in fr.rows.columns:
+            # each county's first row with a name, found for all counties at once
             nm = fr.rows.columns["county_name"]
-            for c, r in zip(fr.row_county.tolist(), nm.tolist()):
-                if names[c] is None and r:
-                    names[c] = r
+            at = np.flatnonzero(np.fromiter(map(bool, nm.tolist()), dtype=bool, count=fr.n))
+            county = np.asarray(fr.row_county)[at]
+            _, first = np.unique(county, return_index=True)
+            for c, r in zip(county[first].tolist(), at[first].tolist()):
+                names[c] = nm[r]
         if fr.counties is not None and "county_name" in fr.counties.columns:
             nm = fr.counties.columns["county_name"].tolist()
             for c in range(fr.n_county):
