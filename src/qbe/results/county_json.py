@@ -27,6 +27,12 @@ from .findings import findings_json
 
 def counties_json(ev: Evaluation) -> list[bytes]:
     """Each county's JSON object, in county order (that of ``to_dict()["counties"]``)."""
+    return [b"".join(pieces) for pieces in county_pieces(ev)]
+
+
+def county_pieces(ev: Evaluation) -> list[tuple[bytes, ...]]:
+    """Each county's JSON object as the pieces that make it, in county order: a writer joins many
+    counties' pieces at once, copying the 90 MB of a national report's counties once."""
     fr = ev.frame
     nc = fr.n_county
     if nc == 0:
@@ -44,8 +50,7 @@ def counties_json(ev: Evaluation) -> list[bytes]:
     balance, composite = _balance(ev)
     tails = fj.JsonObjects(_tail(ev), nc).each()
     found = findings_json(ev)
-    return [b"".join((h, b, b',"composite_cv":', c, t, f, b"}"))
-            for h, b, c, t, f in zip(heads, balance, composite, tails, found)]  # fmt: skip
+    return [(h, b, b',"composite_cv":', c, t, f, b"}") for h, b, c, t, f in zip(heads, balance, composite, tails, found)]
 
 
 def _tail(ev: Evaluation) -> list[Part]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...plugins import AppendTo
 from ...results import json_arrays
-from ...results.county_json import counties_json
+from ...results.county_json import county_pieces
 from ...results.fastjson import rows_json, school_checks_json
 
 try:  # orjson encodes the report shell (counties, findings) several times faster than the standard library
@@ -164,10 +164,15 @@ def _chunk(items: list | tuple, out: list[Piece]) -> None:
 def _counties(evaluation) -> list[Piece]:
     """The ``counties`` array of a large report, laid out from the evaluation (:mod:`qbe.results.county_json`):
     the same bytes as the report dict's counties encoded, without making them."""
-    objects = counties_json(evaluation)
+    counties = county_pieces(evaluation)
     out: list[Piece] = [b"["]
-    for at in range(0, len(objects), CHUNK_ITEMS):
-        out.append((b"," if at else b"") + b",".join(objects[at : at + CHUNK_ITEMS]))
+    for at in range(0, len(counties), CHUNK_ITEMS):
+        pieces: list[bytes] = []
+        for i, county in enumerate(counties[at : at + CHUNK_ITEMS], start=at):
+            if i:
+                pieces.append(b",")
+            pieces += county
+        out.append(b"".join(pieces))
     out.append(b"]")
     return out
 
