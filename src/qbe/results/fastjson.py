@@ -43,6 +43,11 @@ except ImportError:  # pragma: no cover - depends on the environment
 #: a few tens of megabytes whatever the row width.
 BLOCK_ROWS = 8192
 
+
+def n_blocks(n: int) -> int:
+    """How many blocks of :data:`BLOCK_ROWS` objects ``n`` objects make (:meth:`JsonObjects.block`)."""
+    return -(-n // BLOCK_ROWS)
+
 #: One field of every row: given some rows (see :data:`Rows`), their JSON fragments as an ``S``
 #: array, or one ``bytes`` when all those rows have the same fragment (an absent optional key).
 #: Built per block, so a report of millions of rows never holds all its fragments at once.
@@ -512,11 +517,6 @@ class JsonObjects(Sequence[str]):
         yield b"["
         yield from self.blocks()
         yield b"]"
-
-    @property
-    def n_blocks(self) -> int:
-        """How many blocks of :data:`BLOCK_ROWS` objects there are."""
-        return -(-self._n // BLOCK_ROWS)
 
     def block(self, i: int, sep: bytes = b",") -> bytes:
         """Block ``i`` alone, every object followed by ``sep``: blocks can be laid out in any order

@@ -157,7 +157,7 @@ class Tasks:
     """
 
     def __init__(self, arrays: dict[str, tuple[int, Callable[[], JsonObjects]]]) -> None:
-        self.sizes = {key: -(-n // fastjson.BLOCK_ROWS) for key, (n, _) in arrays.items()}  # blocks per array
+        self.sizes = {key: fastjson.n_blocks(n) for key, (n, _) in arrays.items()}  # blocks per array
         self._make = {key: make for key, (_, make) in arrays.items()}
         self._made: dict[str, JsonObjects] = {}
         self.order = [(key, i) for key, n in self.sizes.items() for i in range(n)]
