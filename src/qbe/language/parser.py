@@ -28,6 +28,7 @@ from .reading import (  # noqa: F401 - the limits and the entry points, re-expor
     MAX_NESTING,
     _limit,
     check_size,
+    check_text_size,
     parse_file,
     parse_text,
 )
@@ -651,7 +652,7 @@ def parse_tree(text: str, file: str = "<ruleset>", parser: Lark | None = None) -
     The tree's depth and declarations are checked for the AST's own parser only: the
     formatter's parser keeps every token, so its trees are deeper by design.
     """
-    check_size(len(text) if len(text) * 4 <= MAX_FILE_BYTES else len(text.encode("utf-8")), file)
+    check_text_size(text, file)
     _check_brackets(text, file)
     try:
         tree = (parser or _parser()).parse(text)

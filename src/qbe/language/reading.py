@@ -51,12 +51,18 @@ def check_size(size: int, file: str) -> None:
         )
 
 
+def check_text_size(text: str, file: str) -> None:
+    """:func:`check_size` of a text's UTF-8 bytes; a short text is measured without encoding it (a
+    character is at most four bytes)."""
+    check_size(len(text) if len(text) * 4 <= MAX_FILE_BYTES else len(text.encode("utf-8")), file)
+
+
 def parse_text(text: str, file: str = "<ruleset>") -> ast.Ruleset:
     """Parse one ruleset text; raises :class:`RulesetError` on a syntax error or a broken limit.
 
     A text parsed before under the same name is read back from the cache (:func:`parser_cache.parsed`).
     """
-    check_size(len(text) if len(text) * 4 <= MAX_FILE_BYTES else len(text.encode("utf-8")), file)
+    check_text_size(text, file)
     return parser_cache.parsed(text, file, _parse)
 
 
