@@ -351,10 +351,9 @@ class Evaluation:
     def row_columns(self) -> dict[str, Any]:
         """Every per-row output as plain lists (computed once, shared by all writers)."""
         rc = self.row_columns_base()
-        if not self.__dict__.get("_row_remedies"):
-            for ind, d in zip(rc["indicators"], self.model.indicators()):
+        for ind, d in zip(rc["indicators"], self.model.indicators()):
+            if "remedy" not in ind:  # the first time asked: added last, after the base columns
                 ind["remedy"] = self._remedy(d)
-            self.__dict__["_row_remedies"] = True
         return rc
 
     def row_columns_base(self) -> dict[str, Any]:
@@ -409,13 +408,14 @@ class Evaluation:
         size = self.frame.size(level)
         pn = self.plan.nodes[node] if node is not None else None
         if pn is not None and pn.op == "stage_select" and np.ndim(self.values[node]) == 1:
-            choices = np.array([self.values[a] for a in pn.args[1:]], dtype=object)
+            choices = [self.values[a] for a in pn.args[1:]]
             if all(np.ndim(c) == 0 for c in choices):
                 # every row holds one of the constants, or NaN where no requirement applies
                 bits = np.asarray(self.values[node], dtype=np.float64).view(np.int64)
+                consts = np.array(choices, dtype=np.float64)
                 out = np.full(size, np.nan)
-                for c, r in zip(choices.astype(np.float64), clean_array(choices.astype(np.float64), len(choices))):
-                    out[bits == np.float64(c).view(np.int64)] = r  # bit for bit: -0.0 is not 0.0
+                for c, r in zip(consts.view(np.int64).tolist(), clean_array(consts, consts.size).tolist()):
+                    out[bits == c] = r  # bit for bit: -0.0 is not 0.0
                 return out
         return clean_array(self.arr(node, level), size)
 
